@@ -1,0 +1,405 @@
+//! Reads the content folder: `site.toml`, the Markdown pages with their TOML front matter, and
+//! the other files (pictures, documents). Guides are folders with an `_index.md`; each other
+//! page in such a folder is a numbered step.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Deserialize;
+use walkdir::WalkDir;
+
+use crate::config::SiteConfig;
+use crate::error::{Error, Result, line_of};
+use crate::paths::to_site_path;
+use crate::typography::french;
+
+/// What a page is, which decides its template and its place in the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    /// The root `index.md`.
+    Home,
+    /// A guide's `_index.md`: its overview.
+    Guide,
+    /// A numbered step of a guide.
+    Step,
+    /// Any other page.
+    Plain,
+}
+
+/// The front matter of a page.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    /// The page's title, its only `<h1>`.
+    title: String,
+    /// One sentence for the `<meta name="description">` and for lists of pages.
+    #[serde(default)]
+    description: Option<String>,
+    /// The step's number in its guide (steps only).
+    #[serde(default)]
+    step: Option<u32>,
+}
+
+/// One Markdown page, parsed but not yet rendered.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The source, relative to the content folder (`premiere-demande/01-connexion.md`).
+    pub source: PathBuf,
+    /// The source as the author sees it, for error messages (`content/premiere-demande/...`).
+    pub display_path: PathBuf,
+    /// The output's site path (`premiere-demande/01-connexion.html`).
+    pub output: String,
+    /// What the page is.
+    pub kind: PageKind,
+    /// The title, placeholders replaced and French typography applied.
+    pub title: String,
+    /// The description, likewise.
+    pub description: Option<String>,
+    /// The step number, for steps.
+    pub step: Option<u32>,
+    /// The Markdown body with placeholders replaced.
+    pub body: String,
+    /// The line of the file on which the body starts.
+    pub body_line: usize,
+}
+
+/// A guide: an overview page and its steps in order.
+#[derive(Debug, Clone)]
+pub struct Guide {
+    /// Index of the `_index.md` page in [`Content::pages`].
+    pub index: usize,
+    /// Indexes of the steps in [`Content::pages`], ordered by step number.
+    pub steps: Vec<usize>,
+}
+
+/// Everything read from the content folder.
+#[derive(Debug)]
+pub struct Content {
+    /// The content folder.
+    pub root: PathBuf,
+    /// The school's settings.
+    pub config: SiteConfig,
+    /// Every page, sorted by source path.
+    pub pages: Vec<Page>,
+    /// The guides, sorted by folder.
+    pub guides: Vec<Guide>,
+    /// Files other than pages and settings, relative to the root, sorted.
+    pub assets: Vec<PathBuf>,
+    by_source: HashMap<PathBuf, usize>,
+    asset_set: HashSet<PathBuf>,
+}
+
+/// Files at the root of the content folder that are settings, not pages or assets.
+const SETTINGS_FILES: &[&str] = &["site.toml", "form.toml"];
+
+impl Content {
+    /// Reads and checks the whole content folder. All content mistakes are reported together.
+    pub fn load(root: &Path) -> Result<Content> {
+        if !root.is_dir() {
+            return Err(Error::at(root, None, "the content folder does not exist"));
+        }
+        let config = SiteConfig::from_file(&root.join("site.toml"))?;
+
+        let mut sources = Vec::new();
+        let mut assets = Vec::new();
+        let walker = WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(root).to_owned();
+                Error::io(&path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links")))
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let relative = entry.path().strip_prefix(root).expect("walkdir stays under its root").to_owned();
+            if relative.extension().is_some_and(|e| e == "md") {
+                sources.push(relative);
+            } else if !(relative.parent() == Some(Path::new("")) && SETTINGS_FILES.iter().any(|f| relative == Path::new(f))) {
+                assets.push(relative);
+            }
+        }
+
+        let guide_dirs: HashSet<PathBuf> = sources
+            .iter()
+            .filter(|s| s.file_name().is_some_and(|n| n == "_index.md"))
+            .filter_map(|s| s.parent().map(Path::to_owned))
+            .collect();
+
+        let results: Vec<Result<Page>> = sources
+            .par_iter()
+            .map(|source| {
+                let display_path = root.join(source);
+                let text = std::fs::read_to_string(&display_path).map_err(|e| Error::io(&display_path, e))?;
+                Page::parse(source, &display_path, &text, &config, &guide_dirs)
+            })
+            .collect();
+        let mut pages = Vec::with_capacity(results.len());
+        let mut errors = Vec::new();
+        for result in results {
+            match result {
+                Ok(page) => pages.push(page),
+                Err(e) => errors.push(e),
+            }
+        }
+
+        let mut outputs: HashMap<&str, &Page> = HashMap::new();
+        for page in &pages {
+            if let Some(other) = outputs.insert(&page.output, page) {
+                errors.push(Error::at(
+                    &page.display_path,
+                    None,
+                    format!("writes the same page `{}` as `{}`: rename one of them", page.output, other.display_path.display()),
+                ));
+            }
+        }
+        if !pages.iter().any(|p| p.kind == PageKind::Home) && errors.is_empty() {
+            errors.push(Error::at(&root.join("index.md"), None, "the home page is missing: create `index.md`"));
+        }
+
+        let by_source: HashMap<PathBuf, usize> = pages.iter().enumerate().map(|(i, p)| (p.source.clone(), i)).collect();
+        let guides = collect_guides(&pages, &guide_dirs, &by_source, root, &mut errors);
+        Error::collect(errors)?;
+
+        let asset_set = assets.iter().cloned().collect();
+        Ok(Content { root: root.to_owned(), config, pages, guides, assets, by_source, asset_set })
+    }
+
+    /// The page read from `source` (relative to the content root), if there is one.
+    pub fn page_by_source(&self, source: &Path) -> Option<&Page> {
+        self.by_source.get(source).map(|&i| &self.pages[i])
+    }
+
+    /// Whether `path` (relative to the content root) is a non-page file of the content.
+    pub fn has_asset(&self, path: &Path) -> bool {
+        self.asset_set.contains(path)
+    }
+
+    /// The guide a page belongs to (as overview or step), if any.
+    pub fn guide_of(&self, page_index: usize) -> Option<&Guide> {
+        self.guides.iter().find(|g| g.index == page_index || g.steps.contains(&page_index))
+    }
+}
+
+/// Groups the steps of each guide and checks their numbers run 1..=N once each.
+fn collect_guides(
+    pages: &[Page],
+    guide_dirs: &HashSet<PathBuf>,
+    by_source: &HashMap<PathBuf, usize>,
+    root: &Path,
+    errors: &mut Vec<Error>,
+) -> Vec<Guide> {
+    let mut sorted_dirs: Vec<&PathBuf> = guide_dirs.iter().collect();
+    sorted_dirs.sort();
+    let mut guides = Vec::new();
+    for dir in sorted_dirs {
+        let index = by_source[&dir.join("_index.md")];
+        let mut numbered: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, page) in pages.iter().enumerate() {
+            if page.kind == PageKind::Step && page.source.parent() == Some(dir.as_path()) {
+                let step = page.step.expect("steps are checked to have a number");
+                numbered.entry(step).or_default().push(i);
+            }
+        }
+        let guide_path = root.join(dir).join("_index.md");
+        if numbered.is_empty() {
+            errors.push(Error::at(&guide_path, None, "this guide has no step: add pages with `step = 1`, `step = 2`..."));
+            continue;
+        }
+        for (step, files) in &numbered {
+            if files.len() > 1 {
+                let names: Vec<String> = files.iter().map(|&i| format!("`{}`", pages[i].display_path.display())).collect();
+                errors.push(Error::at(
+                    &pages[files[1]].display_path,
+                    None,
+                    format!("step {step} is used by {}: give each step its own number", names.join(" and ")),
+                ));
+            }
+        }
+        let count = numbered.len() as u32;
+        let missing: Vec<String> = (1..=*numbered.keys().last().unwrap())
+            .filter(|n| !numbered.contains_key(n))
+            .map(|n| n.to_string())
+            .collect();
+        if !missing.is_empty() {
+            errors.push(Error::at(
+                &guide_path,
+                None,
+                format!(
+                    "step {} is missing: the {count} steps of this guide must be numbered 1 to {count} with no gap",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        guides.push(Guide { index, steps: numbered.values().map(|files| files[0]).collect() });
+    }
+    guides
+}
+
+impl Page {
+    /// Parses one page's text. `guide_dirs` are the folders that hold an `_index.md`.
+    fn parse(
+        source: &Path,
+        display_path: &Path,
+        text: &str,
+        config: &SiteConfig,
+        guide_dirs: &HashSet<PathBuf>,
+    ) -> Result<Page> {
+        let (front, body, body_line) = split_front_matter(text).map_err(|m| Error::at(display_path, Some(1), m))?;
+        let meta: FrontMatter = toml::from_str(front).map_err(|e| Error::toml(display_path, front, 1, &e))?;
+
+        let dir = source.parent().unwrap_or(Path::new(""));
+        let file_name = source.file_name().unwrap_or_default();
+        let in_guide = guide_dirs.contains(dir);
+        let kind = if file_name == "_index.md" {
+            if dir.as_os_str().is_empty() {
+                return Err(Error::at(display_path, None, "the home page is `index.md`; `_index.md` only makes a folder a guide"));
+            }
+            PageKind::Guide
+        } else if source == Path::new("index.md") {
+            PageKind::Home
+        } else if in_guide {
+            PageKind::Step
+        } else {
+            PageKind::Plain
+        };
+        match (kind, meta.step) {
+            (PageKind::Step, None) => {
+                return Err(Error::at(
+                    display_path,
+                    Some(1),
+                    "this page is in a guide folder and needs its step number in the front matter, e.g. `step = 3`",
+                ));
+            }
+            (PageKind::Step, Some(0)) => {
+                return Err(Error::at(display_path, Some(1), "step numbers start at 1"));
+            }
+            (PageKind::Step, Some(_)) | (_, None) => {}
+            (_, Some(_)) => {
+                return Err(Error::at(
+                    display_path,
+                    Some(1),
+                    "`step` only belongs in the pages of a guide folder (a folder with an `_index.md`); remove it",
+                ));
+            }
+        }
+
+        let title = substitute(&meta.title, config).map_err(|(_, m)| Error::at(display_path, Some(1), m))?;
+        if title.trim().is_empty() {
+            return Err(Error::at(display_path, Some(1), "the `title` is empty"));
+        }
+        let description = match meta.description {
+            Some(d) => Some(french(&substitute(&d, config).map_err(|(_, m)| Error::at(display_path, Some(1), m))?)),
+            None => None,
+        };
+        let body = substitute(body, config).map_err(|(offset, m)| Error::at(display_path, Some(body_line - 1 + line_of(body, offset)), m))?;
+
+        let mut output = to_site_path(&source.with_extension("html"));
+        if file_name == "_index.md" {
+            output = format!("{}/index.html", to_site_path(dir));
+        }
+        Ok(Page {
+            source: source.to_owned(),
+            display_path: display_path.to_owned(),
+            output,
+            kind,
+            title: french(title.trim()),
+            description,
+            step: meta.step,
+            body,
+            body_line,
+        })
+    }
+}
+
+/// Splits `+++` front matter from the body; returns (front matter, body, line of the body).
+fn split_front_matter(text: &str) -> Result<(&str, &str, usize), String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let missing = "the page must start with a front matter block between two `+++` lines, holding at least `title = \"...\"`";
+    let rest = text.strip_prefix("+++").ok_or(missing)?;
+    let rest = rest.strip_prefix("\r\n").or_else(|| rest.strip_prefix('\n')).ok_or(missing)?;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "+++" {
+            let front = &rest[..offset];
+            let body = &rest[offset + line.len()..];
+            let body_line = 2 + front.matches('\n').count() + 1;
+            return Ok((front, body, body_line));
+        }
+        offset += line.len();
+    }
+    Err("the front matter is not closed: add a line with `+++` after it".to_owned())
+}
+
+/// Error of a placeholder substitution: the byte offset in the input and the message.
+type SubstituteError = (usize, String);
+
+/// Replaces `{{ name }}` placeholders with the school's settings.
+fn substitute(text: &str, config: &SiteConfig) -> Result<String, SubstituteError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut consumed = 0;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else {
+            return Err((consumed + start, "`{{` is never closed: write placeholders as `{{ etablissement }}`".to_owned()));
+        };
+        let name = rest[start + 2..start + len].trim();
+        let value = config.placeholder(name).ok_or_else(|| {
+            (
+                consumed + start,
+                format!(
+                    "unknown placeholder `{{{{ {name} }}}}`; known ones are {}",
+                    SiteConfig::PLACEHOLDERS.iter().map(|p| format!("`{{{{ {p} }}}}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+        out.push_str(&rest[..start]);
+        out.push_str(value);
+        consumed += start + len + 2;
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> SiteConfig {
+        SiteConfig::parse(
+            "school_name = \"Lycée X\"\nschool_town = \"Riom\"\nregion_url = \"https://r.fr/pass\"\nlanguage = \"fr\"\nform_endpoint = \"http://127.0.0.1/demande\"\n",
+            Path::new("site.toml"),
+        )
+        .unwrap()
+    }
+
+    // Front matter is found between `+++` lines, with the body's first line counted.
+    #[test]
+    fn splits_front_matter() {
+        let (front, body, line) = split_front_matter("+++\ntitle = \"A\"\n+++\nBody\n").unwrap();
+        assert_eq!((front, body, line), ("title = \"A\"\n", "Body\n", 4));
+        let (front, body, line) = split_front_matter("\u{feff}+++\r\na = 1\r\nb = 2\r\n+++\r\nX").unwrap();
+        assert_eq!((front, body, line), ("a = 1\r\nb = 2\r\n", "X", 5));
+        for bad in ["title = 1", "+++ title", "+++\ntitle = 1\n", ""] {
+            assert!(split_front_matter(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    // Placeholders are replaced; unknown or unclosed ones are located.
+    #[test]
+    fn substitutes_placeholders() {
+        let c = config();
+        assert_eq!(substitute("Au {{ etablissement }} de {{ville}}.", &c).unwrap(), "Au Lycée X de Riom.");
+        assert_eq!(substitute("[R]({{ url_region }})", &c).unwrap(), "[R](https://r.fr/pass)");
+        let (offset, message) = substitute("ab\n{{ ecole }}", &c).unwrap_err();
+        assert_eq!(offset, 3);
+        assert!(message.contains("unknown placeholder `{{ ecole }}`") && message.contains("`{{ etablissement }}`"), "{message}");
+        let (offset, message) = substitute("x {{ etablissement", &c).unwrap_err();
+        assert_eq!(offset, 2);
+        assert!(message.contains("never closed"), "{message}");
+    }
+}

@@ -1,0 +1,152 @@
+//! Build errors. Every error a content author can cause names the file, the line where there is
+//! one, and what to fix; several content errors are reported together so one build shows them all.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The result type of the generator's library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What stopped a build.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A mistake in a content file, a setting or a template, located as precisely as possible.
+    #[error("{}: {message}", Location { path, line: *line })]
+    At {
+        /// The file at fault, as the author knows it (relative to where the command runs).
+        path: PathBuf,
+        /// The 1-based line, when the mistake has one.
+        line: Option<usize>,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A file or folder that could not be read or written.
+    #[error("cannot access `{}`", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A template that does not parse or render; Tera's chain of causes says where.
+    #[error("template `{name}` failed")]
+    Template {
+        /// The template's name, relative to the templates folder.
+        name: String,
+        /// Tera's error, whose causes carry the line and the reason.
+        #[source]
+        source: tera::Error,
+    },
+    /// Several independent mistakes, reported at once.
+    #[error("{}", ManyDisplay(.0))]
+    Many(Vec<Error>),
+}
+
+struct Location<'a> {
+    path: &'a Path,
+    line: Option<usize>,
+}
+
+impl fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "`{}`, line {line}", self.path.display()),
+            None => write!(f, "`{}`", self.path.display()),
+        }
+    }
+}
+
+struct ManyDisplay<'a>(&'a [Error]);
+
+impl fmt::Display for ManyDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} problems found", self.0.len())?;
+        for error in self.0 {
+            write!(f, "\n  - {}", crate::error::chain(error))?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// A mistake located in `path`, at `line` when known.
+    pub fn at(path: &Path, line: Option<usize>, message: impl Into<String>) -> Error {
+        Error::At { path: path.to_owned(), line, message: message.into() }
+    }
+
+    /// A read or write failure on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io { path: path.to_owned(), source }
+    }
+
+    /// A TOML error in `text` (which starts on line `first_line` + 1 of `path`), located by line.
+    pub fn toml(path: &Path, text: &str, first_line: usize, error: &toml::de::Error) -> Error {
+        let line = error.span().map(|span| first_line + line_of(text, span.start));
+        Error::at(path, line, error.message().trim_end().to_owned())
+    }
+
+    /// Folds a list of errors into one: nothing, the error itself, or `Many`.
+    pub fn collect(mut errors: Vec<Error>) -> Result<()> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(Error::Many(errors)),
+        }
+    }
+}
+
+/// The 1-based line of the byte `offset` in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// An error and its causes on one line, separated by `: `, as the command line prints them.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Tera repeats its own message in the chain; skip exact repeats.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Line numbers count from 1 and follow newlines.
+    #[test]
+    fn line_of_counts_newlines() {
+        for (text, offset, line) in [("abc", 0, 1), ("a\nb\nc", 2, 2), ("a\nb\nc", 4, 3), ("a\n", 99, 2)] {
+            assert_eq!(line_of(text, offset), line, "{text:?} at {offset}");
+        }
+    }
+
+    // Located errors print the path in backticks and the line.
+    #[test]
+    fn located_error_format() {
+        let e = Error::at(Path::new("content/a.md"), Some(4), "the image is missing");
+        assert_eq!(e.to_string(), "`content/a.md`, line 4: the image is missing");
+        let e = Error::at(Path::new("content/a.md"), None, "oops");
+        assert_eq!(e.to_string(), "`content/a.md`: oops");
+    }
+
+    // Several errors are listed one per line under a count.
+    #[test]
+    fn many_errors_are_listed() {
+        let e = Error::collect(vec![
+            Error::at(Path::new("a.md"), Some(1), "one"),
+            Error::at(Path::new("b.md"), None, "two"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.to_string(), "2 problems found\n  - `a.md`, line 1: one\n  - `b.md`: two");
+        assert!(Error::collect(vec![]).is_ok());
+    }
+}

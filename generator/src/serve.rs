@@ -1,0 +1,153 @@
+//! The preview server: builds the site into a temporary folder, serves it on 127.0.0.1, watches
+//! the content and templates, rebuilds on change and tells open pages to reload. A failed
+//! rebuild prints its errors and keeps serving the last good site.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+
+use crate::error::{Error, Result, chain};
+use crate::site::{Paths, build};
+
+/// How long the reload endpoint holds a request before answering "nothing new".
+const LONG_POLL: Duration = Duration::from_secs(25);
+
+/// Events closer than this are one change (editors write files in several steps).
+const DEBOUNCE: Duration = Duration::from_millis(30);
+
+/// The script added to served pages: it waits for the next build and reloads.
+const RELOAD_SCRIPT: &str = r#"<script>(function(){var g=GENERATION;function p(){fetch("/__livereload?since="+g).then(function(r){return r.text()}).then(function(t){if(t!==String(g)){location.reload()}else{p()}}).catch(function(){setTimeout(p,1000)})}p()})();</script>"#;
+
+/// The number of the last good build, and a way to wait for the next one.
+struct Generation {
+    number: Mutex<u64>,
+    changed: Condvar,
+}
+
+/// Serves the site of `paths` on 127.0.0.1:`port` until interrupted.
+pub fn run(paths: &Paths, port: u16) -> Result<()> {
+    let workdir = tempfile::tempdir().map_err(|e| Error::io(Path::new("(temporary folder)"), e))?;
+    let out = workdir.path().join("site");
+    let report = build(paths, &out)?;
+    println!("built {} pages in {} ms", report.pages, report.elapsed.as_millis());
+
+    let generation = Arc::new(Generation { number: Mutex::new(1), changed: Condvar::new() });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(tx).map_err(|e| Error::io(&paths.content, std::io::Error::other(e)))?;
+    for dir in [&paths.content, &paths.templates] {
+        watcher.watch(dir, RecursiveMode::Recursive).map_err(|e| Error::io(dir, std::io::Error::other(e)))?;
+    }
+    {
+        let (paths, out, generation) = (paths.clone(), out.clone(), generation.clone());
+        std::thread::spawn(move || {
+            // The watcher must live as long as the loop that reads its events.
+            let _watcher = watcher;
+            while rx.recv().is_ok() {
+                while rx.recv_timeout(DEBOUNCE).is_ok() {}
+                match build(&paths, &out) {
+                    Ok(report) => {
+                        println!("rebuilt {} pages in {} ms", report.pages, report.elapsed.as_millis());
+                        *generation.number.lock().expect("no panic while locked") += 1;
+                        generation.changed.notify_all();
+                    }
+                    Err(error) => eprintln!("error: {}\n(still serving the last good build)", chain(&error)),
+                }
+            }
+        });
+    }
+
+    let server = tiny_http::Server::http(("127.0.0.1", port))
+        .map_err(|e| Error::io(Path::new(&format!("127.0.0.1:{port}")), std::io::Error::other(e.to_string())))?;
+    println!("serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)");
+    for request in server.incoming_requests() {
+        let (out, generation) = (out.clone(), generation.clone());
+        std::thread::spawn(move || respond(request, &out, &generation));
+    }
+    Ok(())
+}
+
+fn respond(request: tiny_http::Request, out: &Path, generation: &Generation) {
+    let url = request.url().to_owned();
+    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    if path == "/__livereload" {
+        let since: u64 = query.strip_prefix("since=").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let number = generation.number.lock().expect("no panic while locked");
+        let (number, _) = generation
+            .changed
+            .wait_timeout_while(number, LONG_POLL, |n| *n == since)
+            .expect("no panic while locked");
+        let _ = request.respond(tiny_http::Response::from_string(number.to_string()));
+        return;
+    }
+    let number = *generation.number.lock().expect("no panic while locked");
+    let (status, file) = match resolve(out, path) {
+        Some(file) => (200, file),
+        None => (404, out.join("404.html")),
+    };
+    let Ok(mut bytes) = std::fs::read(&file) else {
+        let _ = request.respond(tiny_http::Response::empty(404));
+        return;
+    };
+    let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if extension == "html" {
+        let script = RELOAD_SCRIPT.replace("GENERATION", &number.to_string());
+        let text = String::from_utf8_lossy(&bytes);
+        bytes = match text.rfind("</body>") {
+            Some(at) => format!("{}{script}{}", &text[..at], &text[at..]).into_bytes(),
+            None => format!("{text}{script}").into_bytes(),
+        };
+    }
+    let header = tiny_http::Header::from_bytes("Content-Type", content_type(extension)).expect("valid header");
+    let _ = request.respond(tiny_http::Response::from_data(bytes).with_status_code(status).with_header(header));
+}
+
+/// The file a URL path names inside `root`, refusing anything that climbs out of it.
+fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = percent_encoding::percent_decode_str(url_path).decode_utf8().ok()?;
+    let mut path = root.to_owned();
+    for component in Path::new(decoded.trim_start_matches('/')).components() {
+        match component {
+            Component::Normal(part) => path.push(part),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    if path.is_dir() {
+        path.push("index.html");
+    }
+    path.is_file().then_some(path)
+}
+
+fn content_type(extension: &str) -> &'static str {
+    match extension {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "xml" => "application/xml",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // URL paths map to files under the root and never climb out of it.
+    #[test]
+    fn resolves_inside_root_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/index.html"), "x").unwrap();
+        std::fs::write(dir.path().join("a/b c.html"), "x").unwrap();
+        assert_eq!(resolve(dir.path(), "/a/"), Some(dir.path().join("a/index.html")));
+        assert_eq!(resolve(dir.path(), "/a/b%20c.html"), Some(dir.path().join("a/b c.html")));
+        assert_eq!(resolve(dir.path(), "/a/../../etc/passwd"), None);
+        assert_eq!(resolve(dir.path(), "/nothing.html"), None);
+    }
+}

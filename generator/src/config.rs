@@ -32,10 +32,7 @@ impl SiteConfig {
         let mut config: SiteConfig = toml::from_str(text).map_err(|e| Error::toml(path, text, 0, &e))?;
         let fail = |message: String| Error::at(path, None, message);
 
-        for (key, value) in [
-            ("school_name", &config.school_name),
-            ("school_town", &config.school_town),
-        ] {
+        for (key, value) in [("school_name", &config.school_name), ("school_town", &config.school_town)] {
             if value.trim().is_empty() {
                 return Err(fail(format!("`{key}` is empty: give the school's name and town")));
             }
@@ -67,7 +64,9 @@ impl SiteConfig {
         }
         if let Some(base) = config.base_url.take() {
             let base = base.trim();
-            if !(base.starts_with("https://") || base.starts_with("http://")) || base.contains(char::is_whitespace) {
+            if !(base.starts_with("https://") || base.starts_with("http://"))
+                || base.contains(char::is_whitespace)
+            {
                 return Err(fail(format!(
                     "`base_url` must be an absolute http(s) address such as `https://passregion.lycee.fr/`, found `{base}`"
                 )));
@@ -155,7 +154,10 @@ form_endpoint = "http://127.0.0.1:9000/lambda-url/handler/demande"
             (VALID.replace("https://www.auvergnerhonealpes.fr/passregion", "www.x.fr"), "`region_url`"),
             (VALID.replace("\"fr\"", "\"français\""), "`language`"),
             (format!("{VALID}base_url = \"passregion.fr\"\n"), "`base_url`"),
-            (VALID.replace("http://127.0.0.1:9000/lambda-url/handler/demande", "/demande"), "`form_endpoint`"),
+            (
+                VALID.replace("http://127.0.0.1:9000/lambda-url/handler/demande", "/demande"),
+                "`form_endpoint`",
+            ),
             (VALID.replace("language = \"fr\"\n", ""), "missing field `language`"),
         ];
         for (text, expected) in cases {

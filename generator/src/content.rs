@@ -110,7 +110,10 @@ impl Content {
         for entry in walker {
             let entry = entry.map_err(|e| {
                 let path = e.path().unwrap_or(root).to_owned();
-                Error::io(&path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links")))
+                Error::io(
+                    &path,
+                    e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links")),
+                )
             })?;
             if !entry.file_type().is_file() {
                 continue;
@@ -118,7 +121,9 @@ impl Content {
             let relative = entry.path().strip_prefix(root).expect("walkdir stays under its root").to_owned();
             if relative.extension().is_some_and(|e| e == "md") {
                 sources.push(relative);
-            } else if !(relative.parent() == Some(Path::new("")) && SETTINGS_FILES.iter().any(|f| relative == Path::new(f))) {
+            } else if !(relative.parent() == Some(Path::new(""))
+                && SETTINGS_FILES.iter().any(|f| relative == Path::new(f)))
+            {
                 assets.push(relative);
             }
         }
@@ -152,15 +157,24 @@ impl Content {
                 errors.push(Error::at(
                     &page.display_path,
                     None,
-                    format!("writes the same page `{}` as `{}`: rename one of them", page.output, other.display_path.display()),
+                    format!(
+                        "writes the same page `{}` as `{}`: rename one of them",
+                        page.output,
+                        other.display_path.display()
+                    ),
                 ));
             }
         }
         if !pages.iter().any(|p| p.kind == PageKind::Home) && errors.is_empty() {
-            errors.push(Error::at(&root.join("index.md"), None, "the home page is missing: create `index.md`"));
+            errors.push(Error::at(
+                &root.join("index.md"),
+                None,
+                "the home page is missing: create `index.md`",
+            ));
         }
 
-        let by_source: HashMap<PathBuf, usize> = pages.iter().enumerate().map(|(i, p)| (p.source.clone(), i)).collect();
+        let by_source: HashMap<PathBuf, usize> =
+            pages.iter().enumerate().map(|(i, p)| (p.source.clone(), i)).collect();
         let guides = collect_guides(&pages, &guide_dirs, &by_source, root, &mut errors);
         Error::collect(errors)?;
 
@@ -206,12 +220,17 @@ fn collect_guides(
         }
         let guide_path = root.join(dir).join("_index.md");
         if numbered.is_empty() {
-            errors.push(Error::at(&guide_path, None, "this guide has no step: add pages with `step = 1`, `step = 2`..."));
+            errors.push(Error::at(
+                &guide_path,
+                None,
+                "this guide has no step: add pages with `step = 1`, `step = 2`...",
+            ));
             continue;
         }
         for (step, files) in &numbered {
             if files.len() > 1 {
-                let names: Vec<String> = files.iter().map(|&i| format!("`{}`", pages[i].display_path.display())).collect();
+                let names: Vec<String> =
+                    files.iter().map(|&i| format!("`{}`", pages[i].display_path.display())).collect();
                 errors.push(Error::at(
                     &pages[files[1]].display_path,
                     None,
@@ -248,7 +267,8 @@ impl Page {
         config: &SiteConfig,
         guide_dirs: &HashSet<PathBuf>,
     ) -> Result<Page> {
-        let (front, body, body_line) = split_front_matter(text).map_err(|m| Error::at(display_path, Some(1), m))?;
+        let (front, body, body_line) =
+            split_front_matter(text).map_err(|m| Error::at(display_path, Some(1), m))?;
         let meta: FrontMatter = toml::from_str(front).map_err(|e| Error::toml(display_path, front, 1, &e))?;
 
         let dir = source.parent().unwrap_or(Path::new(""));
@@ -256,7 +276,11 @@ impl Page {
         let in_guide = guide_dirs.contains(dir);
         let kind = if file_name == "_index.md" {
             if dir.as_os_str().is_empty() {
-                return Err(Error::at(display_path, None, "the home page is `index.md`; `_index.md` only makes a folder a guide"));
+                return Err(Error::at(
+                    display_path,
+                    None,
+                    "the home page is `index.md`; `_index.md` only makes a folder a guide",
+                ));
             }
             PageKind::Guide
         } else if source == Path::new("index.md") {
@@ -292,10 +316,13 @@ impl Page {
             return Err(Error::at(display_path, Some(1), "the `title` is empty"));
         }
         let description = match meta.description {
-            Some(d) => Some(french(&substitute(&d, config).map_err(|(_, m)| Error::at(display_path, Some(1), m))?)),
+            Some(d) => {
+                Some(french(&substitute(&d, config).map_err(|(_, m)| Error::at(display_path, Some(1), m))?))
+            }
             None => None,
         };
-        let body = substitute(body, config).map_err(|(offset, m)| Error::at(display_path, Some(body_line - 1 + line_of(body, offset)), m))?;
+        let body = substitute(body, config)
+            .map_err(|(offset, m)| Error::at(display_path, Some(body_line - 1 + line_of(body, offset)), m))?;
 
         let mut output = to_site_path(&source.with_extension("html"));
         if file_name == "_index.md" {
@@ -344,7 +371,10 @@ fn substitute(text: &str, config: &SiteConfig) -> Result<String, SubstituteError
     let mut consumed = 0;
     while let Some(start) = rest.find("{{") {
         let Some(len) = rest[start..].find("}}") else {
-            return Err((consumed + start, "`{{` is never closed: write placeholders as `{{ etablissement }}`".to_owned()));
+            return Err((
+                consumed + start,
+                "`{{` is never closed: write placeholders as `{{ etablissement }}`".to_owned(),
+            ));
         };
         let name = rest[start + 2..start + len].trim();
         let value = config.placeholder(name).ok_or_else(|| {
@@ -352,7 +382,11 @@ fn substitute(text: &str, config: &SiteConfig) -> Result<String, SubstituteError
                 consumed + start,
                 format!(
                     "unknown placeholder `{{{{ {name} }}}}`; known ones are {}",
-                    SiteConfig::PLACEHOLDERS.iter().map(|p| format!("`{{{{ {p} }}}}`")).collect::<Vec<_>>().join(", ")
+                    SiteConfig::PLACEHOLDERS
+                        .iter()
+                        .map(|p| format!("`{{{{ {p} }}}}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })?;
@@ -397,7 +431,11 @@ mod tests {
         assert_eq!(substitute("[R]({{ url_region }})", &c).unwrap(), "[R](https://r.fr/pass)");
         let (offset, message) = substitute("ab\n{{ ecole }}", &c).unwrap_err();
         assert_eq!(offset, 3);
-        assert!(message.contains("unknown placeholder `{{ ecole }}`") && message.contains("`{{ etablissement }}`"), "{message}");
+        assert!(
+            message.contains("unknown placeholder `{{ ecole }}`")
+                && message.contains("`{{ etablissement }}`"),
+            "{message}"
+        );
         let (offset, message) = substitute("x {{ etablissement", &c).unwrap_err();
         assert_eq!(offset, 2);
         assert!(message.contains("never closed"), "{message}");

@@ -79,13 +79,19 @@ impl Pictures {
             return Ok(planned.picture.clone());
         }
         let path = self.root.join(source);
-        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read the picture `{}`: {e}", path.display()))?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| format!("cannot read the picture `{}`: {e}", path.display()))?;
         let extension = source.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         let planned = if extension == "svg" {
-            let (width, height) = svg_size(&bytes).map_err(|m| format!("the picture `{}` {m}", path.display()))?;
-            Planned { picture: Arc::new(Picture::Svg { site_path: to_site_path(source), width, height }), raster: None }
+            let (width, height) =
+                svg_size(&bytes).map_err(|m| format!("the picture `{}` {m}", path.display()))?;
+            Planned {
+                picture: Arc::new(Picture::Svg { site_path: to_site_path(source), width, height }),
+                raster: None,
+            }
         } else {
-            let (format, width, height) = raster_size(&bytes).map_err(|m| format!("the picture `{}` {m}", path.display()))?;
+            let (format, width, height) =
+                raster_size(&bytes).map_err(|m| format!("the picture `{}` {m}", path.display()))?;
             let hash = hex::encode(&Sha256::digest(&bytes)[..5]);
             let stem = source.file_stem().unwrap_or_default().to_string_lossy();
             let dir = source.parent().map(to_site_path).unwrap_or_default();
@@ -101,7 +107,10 @@ impl Pictures {
                     }
                 })
                 .collect();
-            Planned { picture: Arc::new(Picture::Raster { variants }), raster: Some((Arc::new(bytes), format)) }
+            Planned {
+                picture: Arc::new(Picture::Raster { variants }),
+                raster: Some((Arc::new(bytes), format)),
+            }
         };
         let picture = planned.picture.clone();
         self.planned.lock().expect("no panic while locked").insert(source.to_owned(), planned);
@@ -114,14 +123,17 @@ impl Pictures {
         let planned = self.planned.lock().expect("no panic while locked");
         let jobs: Vec<(&PathBuf, &Planned)> = planned.iter().filter(|(_, p)| p.raster.is_some()).collect();
         jobs.par_iter().try_for_each(|(source, planned)| {
-            let Picture::Raster { variants } = planned.picture.as_ref() else { unreachable!("filtered on rasters") };
+            let Picture::Raster { variants } = planned.picture.as_ref() else {
+                unreachable!("filtered on rasters")
+            };
             let (bytes, format) = planned.raster.as_ref().expect("filtered on rasters");
             let missing: Vec<&Variant> = variants
                 .iter()
                 .filter(|v| {
                     let Some(previous) = previous else { return true };
                     let target = out.join(&v.site_path);
-                    !(create_parent(&target).is_ok() && std::fs::copy(previous.join(&v.site_path), &target).is_ok())
+                    !(create_parent(&target).is_ok()
+                        && std::fs::copy(previous.join(&v.site_path), &target).is_ok())
                 })
                 .collect();
             if missing.is_empty() {
@@ -182,16 +194,22 @@ pub fn svg_size(bytes: &[u8]) -> Result<(u32, u32), String> {
         }
     }
     let length = |name: &str| {
-        root.attribute(name).and_then(|v| v.trim().trim_end_matches("px").parse::<f64>().ok()).filter(|v| *v > 0.0)
+        root.attribute(name)
+            .and_then(|v| v.trim().trim_end_matches("px").parse::<f64>().ok())
+            .filter(|v| *v > 0.0)
     };
     let view_box = root.attribute("viewBox").and_then(|v| {
-        let numbers: Vec<f64> = v.split([' ', ',']).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect();
+        let numbers: Vec<f64> =
+            v.split([' ', ',']).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect();
         (numbers.len() == 4 && numbers[2] > 0.0 && numbers[3] > 0.0).then(|| (numbers[2], numbers[3]))
     });
     let (width, height) = match (length("width"), length("height"), view_box) {
         (Some(w), Some(h), _) => (w, h),
         (_, _, Some(size)) => size,
-        _ => return Err("has no size: give the <svg> element `width` and `height` in pixels, or a `viewBox`".to_owned()),
+        _ => {
+            return Err("has no size: give the <svg> element `width` and `height` in pixels, or a `viewBox`"
+                .to_owned());
+        }
     };
     Ok((width.round() as u32, height.round() as u32))
 }
@@ -206,7 +224,9 @@ fn raster_size(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), String> {
     let mut decoder = reader.into_decoder().map_err(|e| format!("cannot be read: {e}"))?;
     let (width, height) = decoder.dimensions();
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(format!("is {width}×{height} pixels, too large to process: reduce it under 60 megapixels"));
+        return Err(format!(
+            "is {width}×{height} pixels, too large to process: reduce it under 60 megapixels"
+        ));
     }
     let orientation = decoder.orientation().map_err(|e| format!("cannot be read: {e}"))?;
     let quarter_turn = matches!(
@@ -282,7 +302,10 @@ mod tests {
         }
         let bad = [
             (r#"<svg xmlns="http://www.w3.org/2000/svg"/>"#, "has no size"),
-            (r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><script>x</script></svg>"#, "<script>"),
+            (
+                r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><script>x</script></svg>"#,
+                "<script>",
+            ),
             (
                 r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink" viewBox="0 0 1 1"><image x:href="https://e.com/a.png"/></svg>"#,
                 "https://e.com/a.png",
@@ -300,7 +323,8 @@ mod tests {
     #[test]
     fn raster_variants_are_made_and_reproducible() {
         let dir = tempfile::tempdir().unwrap();
-        let image = image::RgbImage::from_fn(2000, 1000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let image =
+            image::RgbImage::from_fn(2000, 1000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
         image.save(dir.path().join("capture.png")).unwrap();
         let pictures = Pictures::new(dir.path());
         let picture = pictures.register(Path::new("capture.png")).unwrap();
@@ -313,7 +337,12 @@ mod tests {
         pictures.write(&b, None).unwrap();
         for variant in variants {
             let first = std::fs::read(a.join(&variant.site_path)).unwrap();
-            assert_eq!(first, std::fs::read(b.join(&variant.site_path)).unwrap(), "{} differs", variant.site_path);
+            assert_eq!(
+                first,
+                std::fs::read(b.join(&variant.site_path)).unwrap(),
+                "{} differs",
+                variant.site_path
+            );
             let decoded = image::load_from_memory(&first).unwrap();
             assert_eq!((decoded.width(), decoded.height()), (variant.width, variant.height));
         }

@@ -7,7 +7,9 @@ use std::ops::Range;
 use std::path::Path;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
-use pulldown_cmark::{BlockQuoteKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, TextMergeWithOffset};
+use pulldown_cmark::{
+    BlockQuoteKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, TextMergeWithOffset,
+};
 
 use crate::content::{Content, Page};
 use crate::error::{Error, Result, line_of};
@@ -59,14 +61,8 @@ const SIZES: &str = "(min-width: 48rem) 44rem, calc(100vw - 2rem)";
 impl Renderer<'_> {
     /// Renders the body of `page` for display at `target`.
     pub fn render(&self, page: &Page, target: Target<'_>) -> Result<String> {
-        let mut state = State {
-            renderer: self,
-            page,
-            target,
-            errors: Vec::new(),
-            ids: HashMap::new(),
-            pictures_seen: 0,
-        };
+        let mut state =
+            State { renderer: self, page, target, errors: Vec::new(), ids: HashMap::new(), pictures_seen: 0 };
         let events: Vec<(Event, Range<usize>)> =
             TextMergeWithOffset::new(Parser::new_ext(&page.body, options()).into_offset_iter()).collect();
         let out = state.transform(events);
@@ -112,7 +108,8 @@ impl<'r, 'a> State<'r, 'a> {
                     if *level == HeadingLevel::H1 {
                         self.error(
                             range,
-                            "a `#` heading would be a second page title: start the page's headings at `##`".to_owned(),
+                            "a `#` heading would be a second page title: start the page's headings at `##`"
+                                .to_owned(),
                         );
                     }
                     let end = find_end(&events, i);
@@ -193,7 +190,10 @@ impl<'r, 'a> State<'r, 'a> {
             if SCHEMES.contains(&scheme.as_str()) {
                 return Some(dest.to_owned());
             }
-            self.error(range, format!("links to `{dest}`: only https:, http:, mailto: and tel: addresses are allowed"));
+            self.error(
+                range,
+                format!("links to `{dest}`: only https:, http:, mailto: and tel: addresses are allowed"),
+            );
             return None;
         }
         if dest.starts_with('/') {
@@ -217,7 +217,10 @@ impl<'r, 'a> State<'r, 'a> {
                 None => {
                     self.error(
                         range,
-                        format!("links to `{dest}`, but there is no page `{}`", content.root.join(&target).display()),
+                        format!(
+                            "links to `{dest}`, but there is no page `{}`",
+                            content.root.join(&target).display()
+                        ),
                     );
                     return None;
                 }
@@ -225,10 +228,16 @@ impl<'r, 'a> State<'r, 'a> {
         } else if content.has_asset(&target) && !is_raster(&target) {
             to_site_path(&target)
         } else if content.has_asset(&target) {
-            self.error(range, format!("links to the picture `{dest}`: show pictures with `![description]({dest})`"));
+            self.error(
+                range,
+                format!("links to the picture `{dest}`: show pictures with `![description]({dest})`"),
+            );
             return None;
         } else {
-            self.error(range, format!("links to `{dest}`, but `{}` does not exist", content.root.join(&target).display()));
+            self.error(
+                range,
+                format!("links to `{dest}`, but `{}` does not exist", content.root.join(&target).display()),
+            );
             return None;
         };
         let mut url = relative(self.target.from_dir, &site_path);
@@ -263,7 +272,10 @@ impl<'r, 'a> State<'r, 'a> {
         if !self.renderer.content.has_asset(&target) {
             self.error(
                 range,
-                format!("the picture `{dest}` does not exist (looked for `{}`)", self.renderer.content.root.join(&target).display()),
+                format!(
+                    "the picture `{dest}` does not exist (looked for `{}`)",
+                    self.renderer.content.root.join(&target).display()
+                ),
             );
             return None;
         }
@@ -286,8 +298,10 @@ impl<'r, 'a> State<'r, 'a> {
             ),
             Picture::Raster { variants } => {
                 let largest = variants.last().expect("a picture has at least one variant");
-                let srcset: Vec<String> =
-                    variants.iter().map(|v| format!("{} {}w", relative(from, &v.site_path), v.width)).collect();
+                let srcset: Vec<String> = variants
+                    .iter()
+                    .map(|v| format!("{} {}w", relative(from, &v.site_path), v.width))
+                    .collect();
                 format!(
                     "<img src=\"{}\" srcset=\"{}\" sizes=\"{SIZES}\" width=\"{}\" height=\"{}\" alt=\"{}\"{loading} decoding=\"async\">",
                     attr(&relative(from, &variants[0].site_path)),
@@ -371,11 +385,9 @@ mod tests {
     // Slugs keep accented letters and squeeze everything else into single hyphens.
     #[test]
     fn slugs() {
-        for (heading, expected) in [
-            ("Ce qu’il faut", "ce-qu-il-faut"),
-            ("  Étape 2 : l’espace ", "étape-2-l-espace"),
-            ("???", ""),
-        ] {
+        for (heading, expected) in
+            [("Ce qu’il faut", "ce-qu-il-faut"), ("  Étape 2 : l’espace ", "étape-2-l-espace"), ("???", "")]
+        {
             assert_eq!(slug(heading), expected, "{heading:?}");
         }
     }

@@ -69,10 +69,7 @@ pub fn join_normalised(base: &Path, link: &str) -> Option<PathBuf> {
 
 /// A content-relative path as a site path with `/` separators, whatever the platform.
 pub fn to_site_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
 
     let generation = Arc::new(Generation { number: Mutex::new(1), changed: Condvar::new() });
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(tx).map_err(|e| Error::io(&paths.content, std::io::Error::other(e)))?;
+    let mut watcher =
+        notify::recommended_watcher(tx).map_err(|e| Error::io(&paths.content, std::io::Error::other(e)))?;
     for dir in [&paths.content, &paths.templates] {
         watcher.watch(dir, RecursiveMode::Recursive).map_err(|e| Error::io(dir, std::io::Error::other(e)))?;
     }
@@ -58,8 +59,9 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
         });
     }
 
-    let server = tiny_http::Server::http(("127.0.0.1", port))
-        .map_err(|e| Error::io(Path::new(&format!("127.0.0.1:{port}")), std::io::Error::other(e.to_string())))?;
+    let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| {
+        Error::io(Path::new(&format!("127.0.0.1:{port}")), std::io::Error::other(e.to_string()))
+    })?;
     println!("serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)");
     for request in server.incoming_requests() {
         let (out, generation) = (out.clone(), generation.clone());
@@ -99,8 +101,10 @@ fn respond(request: tiny_http::Request, out: &Path, generation: &Generation) {
             None => format!("{text}{script}").into_bytes(),
         };
     }
-    let header = tiny_http::Header::from_bytes("Content-Type", content_type(extension)).expect("valid header");
-    let _ = request.respond(tiny_http::Response::from_data(bytes).with_status_code(status).with_header(header));
+    let header =
+        tiny_http::Header::from_bytes("Content-Type", content_type(extension)).expect("valid header");
+    let _ =
+        request.respond(tiny_http::Response::from_data(bytes).with_status_code(status).with_header(header));
 }
 
 /// The file a URL path names inside `root`, refusing anything that climbs out of it.

@@ -142,7 +142,8 @@ struct SitemapContext {
 impl Site {
     /// Reads the content and the templates; reports every content mistake at once.
     pub fn load(paths: &Paths) -> Result<Site> {
-        let (content, tera) = rayon::join(|| Content::load(&paths.content), || templates::load(&paths.templates));
+        let (content, tera) =
+            rayon::join(|| Content::load(&paths.content), || templates::load(&paths.templates));
         let content = content?;
         let tera = tera?;
         let pictures = Pictures::new(&content.root);
@@ -165,12 +166,18 @@ impl Site {
             .collect();
         let mut outputs = Vec::with_capacity(results.len() + 1);
         let mut errors = Vec::new();
+        // The print page renders every page again: report each of its mistakes once.
+        let mut seen = std::collections::HashSet::new();
         for result in results {
-            match result {
-                Ok(output) => outputs.push(output),
-                Err(Error::Many(many)) => errors.extend(many),
-                Err(e) => errors.push(e),
-            }
+            let new = match result {
+                Ok(output) => {
+                    outputs.push(output);
+                    continue;
+                }
+                Err(Error::Many(many)) => many,
+                Err(e) => vec![e],
+            };
+            errors.extend(new.into_iter().filter(|e| seen.insert(e.to_string())));
         }
         Error::collect(errors)?;
         if let Some(base) = &self.content.config.base_url {
@@ -191,26 +198,29 @@ impl Site {
         let current_guide = current.and_then(|i| content.guide_of(i)).map(|g| g.index);
         let mut nav = Vec::new();
         for (i, page) in content.pages.iter().enumerate() {
-            let top_level = match page.kind {
-                PageKind::Home | PageKind::Guide => true,
-                PageKind::Plain => dir_of(&page.output).is_empty(),
-                PageKind::Step => false,
+            // The menu: the home page, then the guides, then the other top-level pages.
+            let (rank, title) = match page.kind {
+                PageKind::Home => (0, "Accueil".to_owned()),
+                PageKind::Guide => (1, page.title.clone()),
+                PageKind::Plain if dir_of(&page.output).is_empty() => (2, page.title.clone()),
+                PageKind::Plain | PageKind::Step => continue,
             };
-            if top_level {
-                let is_current = if current == Some(i) {
-                    Some("page")
-                } else if current_guide == Some(i) {
-                    Some("true")
-                } else {
-                    None
-                };
-                nav.push((page.kind != PageKind::Home, Link { title: page.title.clone(), url: relative(from_dir, &page.output), current: is_current }));
-            }
+            let is_current = if current == Some(i) {
+                Some("page")
+            } else if current_guide == Some(i) {
+                Some("true")
+            } else {
+                None
+            };
+            nav.push((rank, Link { title, url: relative(from_dir, &page.output), current: is_current }));
         }
-        // The home page leads, then guides and pages in folder order.
-        nav.sort_by_key(|(not_home, _)| *not_home);
+        nav.sort_by_key(|(rank, _)| *rank);
         let mut nav: Vec<Link> = nav.into_iter().map(|(_, link)| link).collect();
-        nav.push(Link { title: "Tout le guide à imprimer".to_owned(), url: relative(from_dir, PRINT_PAGE), current: print.then_some("page") });
+        nav.push(Link {
+            title: "Tout le guide à imprimer".to_owned(),
+            url: relative(from_dir, PRINT_PAGE),
+            current: print.then_some("page"),
+        });
         nav
     }
 
@@ -282,7 +292,12 @@ impl Site {
             description: page.description.as_deref(),
             content,
             kind,
-            canonical: self.content.config.base_url.as_ref().map(|b| format!("{b}{}", page.output.strip_suffix("index.html").unwrap_or(&page.output))),
+            canonical: self
+                .content
+                .config
+                .base_url
+                .as_ref()
+                .map(|b| format!("{b}{}", page.output.strip_suffix("index.html").unwrap_or(&page.output))),
         }
     }
 
@@ -297,16 +312,20 @@ impl Site {
         // headings move down under them.
         let mut render = |page: &Page, heading_shift: u8| {
             let prefix = format!("{}-", section_id(page));
-            renderer.render(page, Target { from_dir: "", id_prefix: &prefix, heading_shift }).unwrap_or_else(|e| {
-                errors.push(e);
-                String::new()
-            })
+            renderer.render(page, Target { from_dir: "", id_prefix: &prefix, heading_shift }).unwrap_or_else(
+                |e| {
+                    errors.push(e);
+                    String::new()
+                },
+            )
         };
         let in_guide = |i: usize| content.guide_of(i).is_some();
         for (i, page) in content.pages.iter().enumerate() {
             let section = match page.kind {
                 PageKind::Home => Some(Vec::new()),
-                PageKind::Guide => Some(content.guide_of(i).expect("a guide page has its guide").steps.clone()),
+                PageKind::Guide => {
+                    Some(content.guide_of(i).expect("a guide page has its guide").steps.clone())
+                }
                 PageKind::Plain if !in_guide(i) => Some(Vec::new()),
                 _ => None,
             };
@@ -316,17 +335,31 @@ impl Site {
                 .into_iter()
                 .map(|s| {
                     let step = &content.pages[s];
-                    PrintStep { id: section_id(step), number: step.step.expect("steps have numbers"), title: step.title.clone(), content: render(step, 2) }
+                    PrintStep {
+                        id: section_id(step),
+                        number: step.step.expect("steps have numbers"),
+                        title: step.title.clone(),
+                        content: render(step, 2),
+                    }
                 })
                 .collect();
-            sections.push((page.kind != PageKind::Home, PrintSection { id: section_id(page), title: page.title.clone(), content: html, steps }));
+            sections.push((
+                page.kind != PageKind::Home,
+                PrintSection { id: section_id(page), title: page.title.clone(), content: html, steps },
+            ));
         }
         Error::collect(errors)?;
         sections.sort_by_key(|(not_home, _)| *not_home);
         let context = Context {
             site: &content.config,
             root: String::new(),
-            page: PageView { title: "Tout le guide à imprimer", description: None, content: String::new(), kind: "print", canonical: None },
+            page: PageView {
+                title: "Tout le guide à imprimer",
+                description: None,
+                content: String::new(),
+                kind: "print",
+                canonical: None,
+            },
             nav: self.nav("", None, true),
             guide: None,
             step: None,
@@ -348,7 +381,13 @@ impl Site {
         let context = Context {
             site: &content.config,
             root,
-            page: PageView { title: "Page introuvable", description: None, content: String::new(), kind: "404", canonical: None },
+            page: PageView {
+                title: "Page introuvable",
+                description: None,
+                content: String::new(),
+                kind: "404",
+                canonical: None,
+            },
             nav,
             guide: None,
             step: None,
@@ -366,16 +405,29 @@ impl Site {
             .content
             .assets
             .iter()
-            .filter(|a| a.extension().is_none_or(|e| !matches!(e.to_string_lossy().to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg" | "webp" | "gif")))
+            .filter(|a| {
+                a.extension().is_none_or(|e| {
+                    !matches!(
+                        e.to_string_lossy().to_ascii_lowercase().as_str(),
+                        "png" | "jpg" | "jpeg" | "webp" | "gif"
+                    )
+                })
+            })
             .map(|a| (self.content.root.join(a), dir.join(a)))
             .collect();
         let static_root = self.templates_dir.join(STATIC_DIR);
         let mut static_files = Vec::new();
         if static_root.is_dir() {
             for entry in WalkDir::new(&static_root).sort_by_file_name() {
-                let entry = entry.map_err(|e| Error::io(&static_root, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links"))))?;
+                let entry = entry.map_err(|e| {
+                    Error::io(
+                        &static_root,
+                        e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links")),
+                    )
+                })?;
                 if entry.file_type().is_file() {
-                    let relative = entry.path().strip_prefix(&self.templates_dir).expect("under the templates folder");
+                    let relative =
+                        entry.path().strip_prefix(&self.templates_dir).expect("under the templates folder");
                     static_files.push((entry.path().to_owned(), dir.join(to_site_path(relative))));
                 }
             }
@@ -412,7 +464,10 @@ pub fn build(paths: &Paths, out: &Path) -> Result<Report> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let staging = tempfile::Builder::new().prefix(".site-build-").tempdir_in(&parent).map_err(|e| Error::io(&parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".site-build-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io(&parent, e))?;
     let previous = out.join(MARKER).exists().then_some(out);
     let files = site.write(&outputs, staging.path(), previous)?;
     swap(staging, out)?;

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 pub const STATIC_DIR: &str = "static";
 
 /// Templates every site needs.
-const REQUIRED: &[&str] = &["home.html", "guide.html", "step.html", "page.html", "print.html", "404.html", "sitemap.xml"];
+const REQUIRED: &[&str] =
+    &["home.html", "guide.html", "step.html", "page.html", "print.html", "404.html", "sitemap.xml"];
 
 /// Loads every template of `dir`; a template that does not parse is reported with its name and
 /// Tera's position.
@@ -24,21 +25,30 @@ pub fn load(dir: &Path) -> Result<Tera> {
     }
     let mut sources = Vec::new();
     let walker = WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| {
-        !(e.depth() == 1 && e.file_name() == STATIC_DIR) && !e.file_name().to_string_lossy().starts_with('.')
+        let hidden = e.file_name().to_string_lossy().starts_with('.');
+        let assets = e.depth() == 1 && e.file_name() == STATIC_DIR;
+        e.depth() == 0 || !(hidden || assets)
     });
     for entry in walker {
-        let entry = entry.map_err(|e| Error::io(dir, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links"))))?;
+        let entry = entry.map_err(|e| {
+            Error::io(dir, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links")))
+        })?;
         let is_template = entry.path().extension().is_some_and(|e| e == "html" || e == "xml");
         if entry.file_type().is_file() && is_template {
-            let name = crate::paths::to_site_path(entry.path().strip_prefix(dir).expect("under the walked folder"));
+            let name =
+                crate::paths::to_site_path(entry.path().strip_prefix(dir).expect("under the walked folder"));
             let text = std::fs::read_to_string(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
             sources.push((name, text));
         }
     }
     let mut tera = Tera::default();
+    // Tera's default escaping also turns `/` into `&#x2F;`, which bloats every URL; templates
+    // quote attributes with `"`, so escaping `& < > "` is enough in text and attributes alike.
+    tera.set_escape_fn(|text| html_escape::encode_double_quoted_attribute(text).into_owned());
     // Tera checks inheritance only once all templates are in, so add them together; the error
     // names the template at fault.
-    tera.add_raw_templates(sources).map_err(|source| Error::Template { name: dir.display().to_string(), source })?;
+    tera.add_raw_templates(sources)
+        .map_err(|source| Error::Template { name: dir.display().to_string(), source })?;
     for name in REQUIRED {
         if !tera.get_template_names().any(|n| n == *name) {
             return Err(Error::at(&dir.join(name), None, "this template is missing"));
@@ -49,6 +59,7 @@ pub fn load(dir: &Path) -> Result<Tera> {
 
 /// Renders the template `name` with `context`.
 pub fn render(tera: &Tera, name: &str, context: &impl Serialize) -> Result<String> {
-    let context = tera::Context::from_serialize(context).map_err(|source| Error::Template { name: name.to_owned(), source })?;
+    let context = tera::Context::from_serialize(context)
+        .map_err(|source| Error::Template { name: name.to_owned(), source })?;
     tera.render(name, &context).map_err(|source| Error::Template { name: name.to_owned(), source })
 }

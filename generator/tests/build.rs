@@ -1,0 +1,382 @@
+//! Builds fixture sites (a valid one, and one for each kind of mistake) into temporary folders
+//! with the project's real templates, through the library and through the command line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use generator::{Paths, build, check};
+
+const SITE_TOML: &str = r#"school_name = "Lycée Blaise Pascal"
+school_town = "Ambert"
+region_url = "https://www.auvergnerhonealpes.fr/passregion"
+language = "fr"
+form_endpoint = "http://127.0.0.1:9000/lambda-url/handler/demande"
+"#;
+
+/// A valid content folder in a temporary folder, to be spoiled one way per test.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let fixture = Fixture { dir: tempfile::tempdir().unwrap() };
+        fixture.write("content/site.toml", SITE_TOML);
+        fixture.write(
+            "content/index.md",
+            "+++\ntitle = \"Accueil\"\n+++\n\nBienvenue au {{ etablissement }} ! Voir [le guide](guide/_index.md) et [la carte](autre.md#perte).\n",
+        );
+        fixture.write(
+            "content/autre.md",
+            "+++\ntitle = \"Autre page\"\ndescription = \"Une page simple.\"\n+++\n\n## Perte\n\nTexte.\n",
+        );
+        fixture.write("content/guide/_index.md", "+++\ntitle = \"Le guide\"\n+++\n\nDeux étapes.\n");
+        fixture.write(
+            "content/guide/01-a.md",
+            "+++\ntitle = \"Premier pas\"\nstep = 1\n+++\n\n## Faire\n\nCliquez sur « Valider » : c'est tout.\n\n![Le bouton Valider est entouré.](images/a.svg \"Le bouton\")\n\n> [!IMPORTANT]\n> **Attention** : gardez le numéro.\n\n```\nx : y\n```\n",
+        );
+        fixture.write("content/guide/02-b.md", "+++\ntitle = \"Second pas\"\nstep = 2\n+++\n\nRetour à [l'étape 1](01-a.md) ou [l'accueil](../index.md).\n");
+        fixture.write(
+            "content/guide/images/a.svg",
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="360" height="600"><rect width="360" height="600" fill="#fff"/></svg>"##,
+        );
+        fixture
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    fn write(&self, relative: &str, text: &str) {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn paths(&self) -> Paths {
+        Paths { content: self.path("content"), templates: templates() }
+    }
+
+    fn out(&self) -> PathBuf {
+        self.path("site")
+    }
+
+    fn read_out(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.out().join(relative)).unwrap()
+    }
+}
+
+fn templates() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates")
+}
+
+/// Every file under `dir` with its bytes, for comparing whole builds.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().strip_prefix(dir).unwrap().to_owned(), std::fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+// A valid fixture builds every page with relative links, pictures, callouts and typography.
+#[test]
+fn valid_fixture_builds_complete_site() {
+    let f = Fixture::new();
+    let report = build(&f.paths(), &f.out()).unwrap();
+    assert_eq!(report.pages, 7, "5 content pages, the print page and the 404 page");
+    for page in [
+        "index.html",
+        "autre.html",
+        "guide/index.html",
+        "guide/01-a.html",
+        "guide/02-b.html",
+        "imprimer.html",
+        "404.html",
+    ] {
+        assert!(f.out().join(page).is_file(), "{page} missing");
+    }
+    assert!(f.out().join("guide/images/a.svg").is_file());
+    assert!(f.out().join("static/style.css").is_file());
+    assert!(!f.out().join("sitemap.xml").exists(), "no sitemap without a base URL");
+
+    let home = f.read_out("index.html");
+    assert!(home.contains("Bienvenue au Lycée Blaise Pascal\u{202F}!"), "placeholder and typography: {home}");
+    assert!(home.contains(r#"href="guide/index.html""#) && home.contains(r#"href="autre.html#perte""#));
+
+    let step = f.read_out("guide/01-a.html");
+    assert!(step.contains("Étape 1 sur 2"));
+    assert!(step.contains(r#"<a href="01-a.html" aria-current="step">"#), "current step marked");
+    assert!(step.contains(r#"rel="next" href="02-b.html""#));
+    assert!(step.contains(r#"href="../static/style.css""#), "assets relative to the page");
+    assert!(step.contains("«\u{202F}Valider\u{202F}»\u{202F}: c’est tout"), "French typography in text");
+    assert!(step.contains("x : y"), "code left untouched");
+    assert!(step.contains(r#"<figure><img src="images/a.svg" width="360" height="600" alt="Le bouton Valider est entouré." decoding="async"><figcaption>Le bouton</figcaption></figure>"#), "{step}");
+    assert!(
+        step.contains(r#"<div class="callout callout-important" role="note">"#) && step.contains("À retenir")
+    );
+    assert!(step.contains(r#"<h2 id="faire">"#));
+
+    let second = f.read_out("guide/02-b.html");
+    assert!(second.contains(r#"href="01-a.html""#) && second.contains(r#"href="../index.html""#));
+
+    let print = f.read_out("imprimer.html");
+    assert!(print.contains(r#"src="guide/images/a.svg""#), "print page pictures relative to the root");
+    assert!(print.contains(r#"<h4 id="guide-01-a-faire">"#), "step headings nested and prefixed: {print}");
+}
+
+// A base URL adds a sitemap with absolute addresses and canonical links.
+#[test]
+fn base_url_adds_sitemap() {
+    let f = Fixture::new();
+    f.write("content/site.toml", &format!("{SITE_TOML}base_url = \"https://pass.example.fr/guide\"\n"));
+    build(&f.paths(), &f.out()).unwrap();
+    let sitemap = f.read_out("sitemap.xml");
+    assert!(sitemap.contains("<loc>https://pass.example.fr/guide/</loc>"));
+    assert!(sitemap.contains("<loc>https://pass.example.fr/guide/guide/01-a.html</loc>"));
+    assert!(!sitemap.contains("404"));
+    assert!(
+        f.read_out("autre.html")
+            .contains(r#"<link rel="canonical" href="https://pass.example.fr/guide/autre.html">"#)
+    );
+}
+
+// Two builds of the same input give byte-identical sites.
+#[test]
+fn builds_are_reproducible() {
+    let f = Fixture::new();
+    let image = image::RgbImage::from_fn(1600, 900, |x, y| image::Rgb([(x / 7) as u8, (y / 5) as u8, 120]));
+    image.save(f.path("content/guide/images/capture.png")).unwrap();
+    f.write("content/autre.md", "+++\ntitle = \"Autre\"\n+++\n\n![Une capture d’écran du formulaire rempli.](guide/images/capture.png)\n");
+    build(&f.paths(), &f.path("one")).unwrap();
+    build(&f.paths(), &f.path("two")).unwrap();
+    let (one, two) = (tree(&f.path("one")), tree(&f.path("two")));
+    assert_eq!(one.keys().collect::<Vec<_>>(), two.keys().collect::<Vec<_>>());
+    assert!(one == two, "the two builds differ");
+    assert!(!one.keys().any(|k| k.ends_with("capture.png")), "the original picture never ships as is");
+    let html = String::from_utf8(one[Path::new("autre.html")].clone()).unwrap();
+    assert!(html.contains("srcset=\"guide/images/capture-480."), "{html}");
+    assert!(html.contains(r#"width="1440" height="810""#), "{html}");
+}
+
+/// A way of spoiling the fixture: its name, what it changes, what the error must say.
+type InvalidCase = (&'static str, Box<dyn Fn(&Fixture)>, Vec<&'static str>);
+
+/// Each way of spoiling the fixture.
+fn invalid_cases() -> Vec<InvalidCase> {
+    vec![
+        (
+            "malformed front matter",
+            Box::new(|f: &Fixture| {
+                f.write("content/autre.md", "+++\ntitle = \"Autre\ndescription = 3\n+++\nx\n")
+            }),
+            vec!["content/autre.md`, line 2"],
+        ),
+        (
+            "unknown front-matter key",
+            Box::new(|f: &Fixture| {
+                f.write("content/autre.md", "+++\ntitle = \"Autre\"\nauteur = \"moi\"\n+++\nx\n")
+            }),
+            vec!["content/autre.md`, line 3", "unknown field `auteur`"],
+        ),
+        (
+            "no front matter",
+            Box::new(|f: &Fixture| f.write("content/autre.md", "# Autre\n")),
+            vec!["content/autre.md`, line 1", "`+++`"],
+        ),
+        (
+            "missing image",
+            Box::new(|f: &Fixture| {
+                f.write(
+                    "content/autre.md",
+                    "+++\ntitle = \"Autre\"\n+++\n\nTexte.\n\n![Un écran](images/absente.svg)\n",
+                )
+            }),
+            vec!["content/autre.md`, line 7", "images/absente.svg` does not exist"],
+        ),
+        (
+            "image without alt text",
+            Box::new(|f: &Fixture| {
+                f.write("content/guide/02-b.md", "+++\ntitle = \"B\"\nstep = 2\n+++\n![](images/a.svg)\n")
+            }),
+            vec!["content/guide/02-b.md`, line 5", "no text alternative"],
+        ),
+        (
+            "broken internal link",
+            Box::new(|f: &Fixture| {
+                f.write("content/autre.md", "+++\ntitle = \"Autre\"\n+++\n\nVoir [ici](guide/03-c.md).\n")
+            }),
+            vec!["content/autre.md`, line 5", "there is no page"],
+        ),
+        (
+            "root-absolute link",
+            Box::new(|f: &Fixture| {
+                f.write("content/autre.md", "+++\ntitle = \"Autre\"\n+++\n\nVoir [ici](/index.html).\n")
+            }),
+            vec!["content/autre.md`, line 5", "relative to this file"],
+        ),
+        (
+            "missing step number",
+            Box::new(|f: &Fixture| {
+                f.write("content/guide/02-b.md", "+++\ntitle = \"B\"\nstep = 3\n+++\nx\n")
+            }),
+            vec!["content/guide/_index.md`", "step 2 is missing"],
+        ),
+        (
+            "step without number",
+            Box::new(|f: &Fixture| f.write("content/guide/02-b.md", "+++\ntitle = \"B\"\n+++\nx\n")),
+            vec!["content/guide/02-b.md`, line 1", "needs its step number"],
+        ),
+        (
+            "duplicated step number",
+            Box::new(|f: &Fixture| {
+                f.write("content/guide/02-b.md", "+++\ntitle = \"B\"\nstep = 1\n+++\nx\n")
+            }),
+            vec!["step 1 is used by", "01-a.md", "02-b.md"],
+        ),
+        (
+            "unknown placeholder",
+            Box::new(|f: &Fixture| {
+                f.write("content/autre.md", "+++\ntitle = \"Autre\"\n+++\n\nLe {{ lycee }}.\n")
+            }),
+            vec!["content/autre.md`, line 5", "unknown placeholder `{{ lycee }}`"],
+        ),
+        (
+            "unknown setting",
+            Box::new(|f: &Fixture| f.write("content/site.toml", &format!("{SITE_TOML}couleur = \"bleu\"\n"))),
+            vec!["content/site.toml`, line 6", "unknown field `couleur`"],
+        ),
+        (
+            "template error",
+            Box::new(|f: &Fixture| {
+                for entry in walkdir::WalkDir::new(templates())
+                    .into_iter()
+                    .map(Result::unwrap)
+                    .filter(|e| e.file_type().is_file())
+                {
+                    let relative = entry.path().strip_prefix(templates()).unwrap();
+                    let text = std::fs::read_to_string(entry.path()).unwrap();
+                    let text = if relative == Path::new("page.html") {
+                        text.replace("{{ page.title }}", "{{ page.title ")
+                    } else {
+                        text
+                    };
+                    f.write(&format!("templates/{}", relative.display()), &text);
+                }
+            }),
+            vec!["page.html", "--> 3:"],
+        ),
+    ]
+}
+
+// Each invalid fixture fails with the file (and line) at fault, and the previous site survives.
+#[test]
+fn invalid_fixtures_fail_and_keep_previous_site() {
+    for (name, spoil, expected) in invalid_cases() {
+        let f = Fixture::new();
+        build(&f.paths(), &f.out()).unwrap();
+        let before = tree(&f.out());
+        spoil(&f);
+        let mut paths = f.paths();
+        if f.path("templates").exists() {
+            paths.templates = f.path("templates");
+        }
+        let error = build(&paths, &f.out()).expect_err(name);
+        let message = generator::error::chain(&error);
+        for fragment in expected {
+            assert!(message.contains(fragment), "{name}: {message:?} should contain {fragment:?}");
+        }
+        assert!(check(&paths).is_err(), "{name}: check must fail too");
+        assert!(tree(&f.out()) == before, "{name}: the previous site changed");
+        let leftovers: Vec<_> = std::fs::read_dir(f.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".site-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{name}: staging folders left behind: {leftovers:?}");
+    }
+}
+
+// Several mistakes are all reported by one build, each once: first those of reading the pages,
+// then, once every page reads, those of rendering them.
+#[test]
+fn reports_all_mistakes_at_once() {
+    let f = Fixture::new();
+    f.write("content/autre.md", "+++\ntitle = \"Autre\"\ndate = 1\n+++\n");
+    f.write("content/guide/02-b.md", "+++\ntitle = \"B\"\nstep = 2\nx = 1\n+++\n");
+    let message = generator::error::chain(&check(&f.paths()).unwrap_err());
+    assert!(message.starts_with("2 problems found"), "{message}");
+
+    let f = Fixture::new();
+    f.write("content/autre.md", "+++\ntitle = \"Autre\"\n+++\n\n![](x.svg) et [lien](rien.md)\n");
+    let message = generator::error::chain(&check(&f.paths()).unwrap_err());
+    assert!(message.starts_with("3 problems found"), "{message}");
+    assert_eq!(message.matches("rien.md").count(), 2, "each mistake once: {message}");
+}
+
+// A folder the generator did not make is never replaced.
+#[test]
+fn refuses_to_replace_a_foreign_folder() {
+    let f = Fixture::new();
+    f.write("site/notes.txt", "précieux");
+    let message = build(&f.paths(), &f.out()).unwrap_err().to_string();
+    assert!(message.contains("refusing to replace"), "{message}");
+    assert_eq!(f.read_out("notes.txt"), "précieux");
+}
+
+// The command line exits non-zero and prints the file at fault; `check` writes nothing.
+#[test]
+fn command_line_reports_errors() {
+    let f = Fixture::new();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_generator"))
+            .args(args)
+            .arg("--content")
+            .arg(f.path("content"))
+            .arg("--templates")
+            .arg(templates())
+            .output()
+            .unwrap()
+    };
+    let ok = run(&["check"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(!f.out().exists(), "check writes nothing");
+
+    f.write("content/autre.md", "+++\ntitle = \"Autre\"\n+++\n\n[x](perdu.md)\n");
+    let failed = run(&["check"]);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.starts_with("error: `") && stderr.contains("autre.md`, line 5"), "{stderr}");
+}
+
+// The real content of the repository builds, with the school's name in place of every placeholder.
+#[test]
+fn real_content_builds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = tempfile::tempdir().unwrap();
+    let paths = Paths { content: root.join("content"), templates: templates() };
+    let report = build(&paths, &out.path().join("site")).unwrap();
+    assert!(report.pages >= 12, "home, guide overview, 7 steps, duplicate guide, print, 404");
+    let site = out.path().join("site");
+    for step in 1..=7 {
+        let found = std::fs::read_dir(site.join("premiere-demande"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "html"))
+            .any(|p| std::fs::read_to_string(p).unwrap().contains(&format!("Étape {step} sur 7")));
+        assert!(found, "no page says Étape {step} sur 7");
+    }
+    for (path, bytes) in tree(&site) {
+        if path.extension().is_some_and(|e| e == "html") {
+            let html = String::from_utf8(bytes).unwrap();
+            assert!(!html.contains("{{"), "{} keeps a placeholder", path.display());
+            assert!(
+                !html.contains("src=\"http") && !html.contains("href=\"/"),
+                "{} loads from elsewhere",
+                path.display()
+            );
+        }
+    }
+}

@@ -34,7 +34,7 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
     println!("built {} pages in {} ms", report.pages, report.elapsed.as_millis());
 
     let generation = Arc::new(Generation { number: Mutex::new(1), changed: Condvar::new() });
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher =
         notify::recommended_watcher(tx).map_err(|e| Error::io(&paths.content, std::io::Error::other(e)))?;
     for dir in [&paths.content, &paths.templates] {
@@ -45,7 +45,15 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
         std::thread::spawn(move || {
             // The watcher must live as long as the loop that reads its events.
             let _watcher = watcher;
-            while rx.recv().is_ok() {
+            // Reading files is reported too (inotify's open and close): only changes rebuild,
+            // or each build would set off the next.
+            let is_change = |event: &notify::Result<notify::Event>| {
+                event.as_ref().is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_)))
+            };
+            while let Ok(event) = rx.recv() {
+                if !is_change(&event) {
+                    continue;
+                }
                 while rx.recv_timeout(DEBOUNCE).is_ok() {}
                 match build(&paths, &out) {
                     Ok(report) => {

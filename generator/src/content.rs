@@ -175,6 +175,10 @@ impl Content {
 
         let by_source: HashMap<PathBuf, usize> =
             pages.iter().enumerate().map(|(i, p)| (p.source.clone(), i)).collect();
+        // Step numbers are only checked once every page reads: a page that failed to parse
+        // would otherwise also show up as a missing step.
+        Error::collect(errors)?;
+        let mut errors = Vec::new();
         let guides = collect_guides(&pages, &guide_dirs, &by_source, root, &mut errors);
         Error::collect(errors)?;
 

@@ -57,13 +57,19 @@ impl fmt::Display for Location<'_> {
     }
 }
 
+/// How many of several errors are printed: a systematic mistake is clear from the first ones.
+const MAX_LISTED: usize = 20;
+
 struct ManyDisplay<'a>(&'a [Error]);
 
 impl fmt::Display for ManyDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} problems found", self.0.len())?;
-        for error in self.0 {
+        for error in self.0.iter().take(MAX_LISTED) {
             write!(f, "\n  - {}", crate::error::chain(error))?;
+        }
+        if self.0.len() > MAX_LISTED {
+            write!(f, "\n  ... and {} more", self.0.len() - MAX_LISTED)?;
         }
         Ok(())
     }
@@ -148,5 +154,9 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.to_string(), "2 problems found\n  - `a.md`, line 1: one\n  - `b.md`: two");
         assert!(Error::collect(vec![]).is_ok());
+        let many: Vec<Error> = (0..25).map(|i| Error::at(Path::new("a.md"), Some(i), "x")).collect();
+        let text = Error::Many(many).to_string();
+        assert_eq!(text.lines().count(), 22, "{text}");
+        assert!(text.ends_with("... and 5 more"), "{text}");
     }
 }

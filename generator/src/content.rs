@@ -39,6 +39,9 @@ struct FrontMatter {
     /// The step's number in its guide (steps only).
     #[serde(default)]
     step: Option<u32>,
+    /// A template of the templates folder to use instead of the kind's own (e.g. `form.html`).
+    #[serde(default)]
+    template: Option<String>,
 }
 
 /// One Markdown page, parsed but not yet rendered.
@@ -58,6 +61,8 @@ pub struct Page {
     pub description: Option<String>,
     /// The step number, for steps.
     pub step: Option<u32>,
+    /// The template chosen in the front matter, if any.
+    pub template: Option<String>,
     /// The Markdown body with placeholders replaced.
     pub body: String,
     /// The line of the file on which the body starts.
@@ -80,6 +85,8 @@ pub struct Content {
     pub root: PathBuf,
     /// The school's settings.
     pub config: SiteConfig,
+    /// The request form of `form.toml`, when the content has one.
+    pub form: Option<form::Schema>,
     /// Every page, sorted by source path.
     pub pages: Vec<Page>,
     /// The guides, sorted by folder.
@@ -100,6 +107,7 @@ impl Content {
             return Err(Error::at(root, None, "the content folder does not exist"));
         }
         let config = SiteConfig::from_file(&root.join("site.toml"))?;
+        let form = load_form(&root.join("form.toml"))?;
 
         let mut sources = Vec::new();
         let mut assets = Vec::new();
@@ -183,7 +191,7 @@ impl Content {
         Error::collect(errors)?;
 
         let asset_set = assets.iter().cloned().collect();
-        Ok(Content { root: root.to_owned(), config, pages, guides, assets, by_source, asset_set })
+        Ok(Content { root: root.to_owned(), config, form, pages, guides, assets, by_source, asset_set })
     }
 
     /// The page read from `source` (relative to the content root), if there is one.
@@ -200,6 +208,18 @@ impl Content {
     pub fn guide_of(&self, page_index: usize) -> Option<&Guide> {
         self.guides.iter().find(|g| g.index == page_index || g.steps.contains(&page_index))
     }
+}
+
+/// Reads the request form's schema, if the content has a `form.toml`.
+fn load_form(path: &Path) -> Result<Option<form::Schema>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    form::Schema::parse(&text).map(Some).map_err(|e| match e {
+        form::SchemaError::Toml(e) => Error::toml(path, &text, 0, &e),
+        other => Error::at(path, None, other.to_string()),
+    })
 }
 
 /// Groups the steps of each guide and checks their numbers run 1..=N once each.
@@ -340,6 +360,7 @@ impl Page {
             title: french(title.trim()),
             description,
             step: meta.step,
+            template: meta.template,
             body,
             body_line,
         })

@@ -39,6 +39,8 @@ pub struct Paths {
 /// A loaded site, ready to render.
 pub struct Site {
     content: Content,
+    /// The form's schema as JSON, made once for the pages that embed it.
+    form_json: Option<String>,
     tera: Tera,
     pictures: Pictures,
     templates_dir: PathBuf,
@@ -123,9 +125,18 @@ struct PrintStep {
     content: String,
 }
 
+/// What the form page needs: the schema to render its fields, and the same schema as JSON for
+/// the script that checks them live.
+#[derive(Serialize)]
+struct FormView<'a> {
+    schema: &'a form::Schema,
+    json: &'a str,
+}
+
 #[derive(Serialize)]
 struct Context<'a> {
     site: &'a SiteConfig,
+    form: Option<FormView<'a>>,
     root: String,
     page: PageView<'a>,
     nav: Vec<Link>,
@@ -147,7 +158,13 @@ impl Site {
         let content = content?;
         let tera = tera?;
         let pictures = Pictures::new(&content.root);
-        Ok(Site { content, tera, pictures, templates_dir: paths.templates.clone() })
+        let form_json = content
+            .form
+            .as_ref()
+            .map(|schema| serde_json::to_string(schema).expect("the schema serialises"))
+            // Inside <script>, `</` would end the element early.
+            .map(|json| json.replace("</", "<\\/"));
+        Ok(Site { content, form_json, tera, pictures, templates_dir: paths.templates.clone() })
     }
 
     /// The content read.
@@ -273,8 +290,22 @@ impl Site {
             PageKind::Step => ("step.html", "step"),
             PageKind::Plain => ("page.html", "page"),
         };
+        let template = page.template.as_deref().unwrap_or(template);
+        if !self.tera.get_template_names().any(|n| n == template) {
+            return Err(Error::at(
+                &page.display_path,
+                Some(1),
+                format!("the template `{template}` does not exist in `{}`", self.templates_dir.display()),
+            ));
+        }
+        // Pages with a template of their own (the form, the photo tool) get the form's schema.
+        let form = match (&page.template, &content.form, &self.form_json) {
+            (Some(_), Some(schema), Some(json)) => Some(FormView { schema, json }),
+            _ => None,
+        };
         let context = Context {
             site: &content.config,
+            form,
             root: root_from(from_dir),
             page: self.page_view(page, html, kind),
             nav: self.nav(from_dir, Some(index), false),
@@ -352,6 +383,7 @@ impl Site {
         sections.sort_by_key(|(not_home, _)| *not_home);
         let context = Context {
             site: &content.config,
+            form: None,
             root: String::new(),
             page: PageView {
                 title: "Tout le guide à imprimer",
@@ -380,6 +412,7 @@ impl Site {
         }
         let context = Context {
             site: &content.config,
+            form: None,
             root,
             page: PageView {
                 title: "Page introuvable",

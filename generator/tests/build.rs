@@ -249,6 +249,20 @@ fn invalid_cases() -> Vec<InvalidCase> {
             vec!["content/site.toml`, line 6", "unknown field `couleur`"],
         ),
         (
+            "unknown page template",
+            Box::new(|f: &Fixture| {
+                f.write("content/autre.md", "+++\ntitle = \"Autre\"\ntemplate = \"absent.html\"\n+++\nx\n")
+            }),
+            vec!["content/autre.md`, line 1", "the template `absent.html` does not exist"],
+        ),
+        (
+            "malformed form schema",
+            Box::new(|f: &Fixture| {
+                f.write("content/form.toml", "honeypot = \"site_web\"\n[rules]\nage_min = \"quatorze\"\n")
+            }),
+            vec!["content/form.toml`, line 3"],
+        ),
+        (
             "template error",
             Box::new(|f: &Fixture| {
                 for entry in walkdir::WalkDir::new(templates())

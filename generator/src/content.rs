@@ -204,6 +204,29 @@ impl Content {
         self.asset_set.contains(path)
     }
 
+    /// Reads the page at `source` again after its file changed. When only its body changed, it
+    /// is replaced and its index returned; `None` means the change reaches other pages (a new
+    /// title, step number or template, a deleted page) and calls for a full build.
+    pub fn reload_body(&mut self, source: &Path) -> Result<Option<usize>> {
+        let Some(&index) = self.by_source.get(source) else { return Ok(None) };
+        let display_path = self.root.join(source);
+        let Ok(text) = std::fs::read_to_string(&display_path) else { return Ok(None) };
+        let guide_dirs: HashSet<PathBuf> = self
+            .guides
+            .iter()
+            .filter_map(|g| self.pages[g.index].source.parent().map(Path::to_owned))
+            .collect();
+        let page = Page::parse(source, &display_path, &text, &self.config, &guide_dirs)?;
+        let old = &self.pages[index];
+        let same_place = (&page.title, &page.description, page.step, &page.template, page.kind)
+            == (&old.title, &old.description, old.step, &old.template, old.kind);
+        if !same_place {
+            return Ok(None);
+        }
+        self.pages[index] = page;
+        Ok(Some(index))
+    }
+
     /// The guide a page belongs to (as overview or step), if any.
     pub fn guide_of(&self, page_index: usize) -> Option<&Guide> {
         self.guides.iter().find(|g| g.index == page_index || g.steps.contains(&page_index))

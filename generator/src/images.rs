@@ -117,6 +117,11 @@ impl Pictures {
         Ok(picture)
     }
 
+    /// How many raster pictures are registered: a partial rebuild that adds one must write it.
+    pub fn raster_count(&self) -> usize {
+        self.planned.lock().expect("no panic while locked").values().filter(|p| p.raster.is_some()).count()
+    }
+
     /// Encodes every variant into `out`, in parallel; a variant already present in `previous`
     /// (the last build) under the same hashed name is copied instead of encoded again.
     pub fn write(&self, out: &Path, previous: Option<&Path>) -> Result<()> {

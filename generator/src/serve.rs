@@ -9,7 +9,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 
 use crate::error::{Error, Result, chain};
-use crate::site::{Paths, build};
+use crate::site::{Paths, Site, build_site, write_file};
 
 /// How long the reload endpoint holds a request before answering "nothing new".
 const LONG_POLL: Duration = Duration::from_secs(25);
@@ -30,7 +30,7 @@ struct Generation {
 pub fn run(paths: &Paths, port: u16) -> Result<()> {
     let workdir = tempfile::tempdir().map_err(|e| Error::io(Path::new("(temporary folder)"), e))?;
     let out = workdir.path().join("site");
-    let report = build(paths, &out)?;
+    let (site, report) = build_site(paths, &out)?;
     println!("built {} pages in {} ms", report.pages, report.elapsed.as_millis());
 
     let generation = Arc::new(Generation { number: Mutex::new(1), changed: Condvar::new() });
@@ -42,6 +42,7 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
     }
     {
         let (paths, out, generation) = (paths.clone(), out.clone(), generation.clone());
+        let mut site = site;
         std::thread::spawn(move || {
             // The watcher must live as long as the loop that reads its events.
             let _watcher = watcher;
@@ -54,12 +55,41 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
                 if !is_change(&event) {
                     continue;
                 }
-                while rx.recv_timeout(DEBOUNCE).is_ok() {}
-                match build(&paths, &out) {
-                    Ok(report) => {
+                let mut changed: Vec<PathBuf> = event.map(|e| e.paths).unwrap_or_default();
+                while let Ok(event) = rx.recv_timeout(DEBOUNCE) {
+                    if is_change(&event) {
+                        changed.extend(event.map(|e| e.paths).unwrap_or_default());
+                    }
+                }
+                let bump = || {
+                    *generation.number.lock().expect("no panic while locked") += 1;
+                    generation.changed.notify_all();
+                };
+                let start = std::time::Instant::now();
+                match rebuild_pages(&mut site, &paths, &out, &changed) {
+                    Ok(true) => {
+                        println!("rewrote the changed page in {} ms", start.elapsed().as_millis());
+                        bump();
+                        // The print page holds every page's text: bring it up to date after
+                        // the page the author is looking at.
+                        if let Err(error) =
+                            site.render_print_page().and_then(|o| write_file(&out.join(&o.path), &o.bytes))
+                        {
+                            eprintln!("error: {}", chain(&error));
+                        }
+                        continue;
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        eprintln!("error: {}\n(still serving the last good build)", chain(&error));
+                        continue;
+                    }
+                }
+                match build_site(&paths, &out) {
+                    Ok((new_site, report)) => {
+                        site = new_site;
                         println!("rebuilt {} pages in {} ms", report.pages, report.elapsed.as_millis());
-                        *generation.number.lock().expect("no panic while locked") += 1;
-                        generation.changed.notify_all();
+                        bump();
                     }
                     Err(error) => eprintln!("error: {}\n(still serving the last good build)", chain(&error)),
                 }
@@ -76,6 +106,33 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
         std::thread::spawn(move || respond(request, &out, &generation));
     }
     Ok(())
+}
+
+/// Rewrites only the pages whose Markdown body changed, when that is all that changed;
+/// `Ok(false)` when a full build is needed.
+fn rebuild_pages(site: &mut Site, paths: &Paths, out: &Path, changed: &[PathBuf]) -> Result<bool> {
+    let root = std::fs::canonicalize(&paths.content).map_err(|e| Error::io(&paths.content, e))?;
+    let mut sources = Vec::new();
+    for path in changed {
+        let source = path.strip_prefix(&root).or_else(|_| path.strip_prefix(&paths.content));
+        match source {
+            Ok(source) if source.extension().is_some_and(|e| e == "md") => sources.push(source.to_owned()),
+            _ => return Ok(false),
+        }
+    }
+    sources.sort();
+    sources.dedup();
+    let mut outputs = Vec::new();
+    for source in &sources {
+        match site.render_changed(source)? {
+            Some(output) => outputs.push(output),
+            None => return Ok(false),
+        }
+    }
+    for output in &outputs {
+        write_file(&out.join(&output.path), &output.bytes)?;
+    }
+    Ok(!outputs.is_empty())
 }
 
 fn respond(request: tiny_http::Request, out: &Path, generation: &Generation) {

@@ -210,6 +210,21 @@ impl Site {
         Ok(outputs)
     }
 
+    /// Re-renders the page read from `source` after only its body changed; `None` when the
+    /// change calls for a full build (see [`Content::reload_body`]) or adds a raster picture.
+    pub fn render_changed(&mut self, source: &Path) -> Result<Option<Output>> {
+        let Some(index) = self.content.reload_body(source)? else { return Ok(None) };
+        let rasters = self.pictures.raster_count();
+        let renderer = Renderer { content: &self.content, pictures: &self.pictures };
+        let output = self.render_page(&renderer, index)?;
+        Ok((self.pictures.raster_count() == rasters).then_some(output))
+    }
+
+    /// Renders the print page alone, which holds every page's text.
+    pub fn render_print_page(&self) -> Result<Output> {
+        self.render_print(&Renderer { content: &self.content, pictures: &self.pictures })
+    }
+
     fn nav(&self, from_dir: &str, current: Option<usize>, print: bool) -> Vec<Link> {
         let content = &self.content;
         let current_guide = current.and_then(|i| content.guide_of(i)).map(|g| g.index);
@@ -478,7 +493,8 @@ impl Site {
     }
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes one file of the site, creating its folder.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
@@ -488,6 +504,11 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Builds the site of `paths` into `out`: everything is made in a folder beside `out` and
 /// swapped in at the end, so a failed build leaves `out` untouched.
 pub fn build(paths: &Paths, out: &Path) -> Result<Report> {
+    build_site(paths, out).map(|(_, report)| report)
+}
+
+/// Builds like [`build`] and keeps the loaded site, for later partial rebuilds.
+pub fn build_site(paths: &Paths, out: &Path) -> Result<(Site, Report)> {
     let start = Instant::now();
     check_replaceable(out)?;
     let site = Site::load(paths)?;
@@ -504,7 +525,7 @@ pub fn build(paths: &Paths, out: &Path) -> Result<Report> {
     let previous = out.join(MARKER).exists().then_some(out);
     let files = site.write(&outputs, staging.path(), previous)?;
     swap(staging, out)?;
-    Ok(Report { pages: outputs.len(), files, elapsed: start.elapsed() })
+    Ok((site, Report { pages: outputs.len(), files, elapsed: start.elapsed() }))
 }
 
 /// Loads and renders everything, writing nothing: the content's mistakes, or the page count.

@@ -79,9 +79,20 @@ fn serve_rebuilds_and_reloads() {
     let (_, generation) = poll.join().unwrap().unwrap();
     assert_ne!(generation, "1", "the reload endpoint announces the new build");
     assert!(get(port, "/index.html").unwrap().1.contains("Version deux."));
+    wait_for("the print page", || get(port, "/imprimer.html").filter(|(_, b)| b.contains("Version deux.")));
+
+    // A new title reaches other pages (the menu), which takes a full build.
+    let poll = std::thread::spawn(move || get(port, &format!("/__livereload?since={generation}")));
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::write(content.join("index.md"), "+++\ntitle = \"Bienvenue\"\n+++\n\nVersion trois.\n").unwrap();
+    poll.join().unwrap().unwrap();
+    let home = get(port, "/index.html").unwrap().1;
+    assert!(home.contains("<h1>Bienvenue</h1>") && home.contains("Version trois."), "{home}");
+    let print = get(port, "/imprimer.html").unwrap().1;
+    assert!(print.contains("Version trois."), "the print page follows");
 
     // A broken page is reported on the terminal; the preview keeps the last good build.
     std::fs::write(content.join("index.md"), "pas de front matter\n").unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    assert!(get(port, "/index.html").unwrap().1.contains("Version deux."));
+    assert!(get(port, "/index.html").unwrap().1.contains("Version trois."));
 }

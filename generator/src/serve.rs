@@ -15,7 +15,11 @@ use crate::site::{Paths, Site, build_site, write_file};
 const LONG_POLL: Duration = Duration::from_secs(25);
 
 /// Events closer than this are one change (editors write files in several steps).
-const DEBOUNCE: Duration = Duration::from_millis(30);
+const DEBOUNCE: Duration = Duration::from_millis(10);
+
+/// After a page alone was rewritten, the print page (which holds every page, and takes long to
+/// render on a large site) is brought up to date once the author has paused this long.
+const PRINT_AFTER: Duration = Duration::from_secs(1);
 
 /// The script added to served pages: it waits for the next build and reloads.
 const RELOAD_SCRIPT: &str = r#"<script>(function(){var g=GENERATION;function p(){fetch("/__livereload?since="+g).then(function(r){return r.text()}).then(function(t){if(t!==String(g)){location.reload()}else{p()}}).catch(function(){setTimeout(p,1000)})}p()})();</script>"#;
@@ -51,7 +55,27 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
             let is_change = |event: &notify::Result<notify::Event>| {
                 event.as_ref().is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_)))
             };
-            while let Ok(event) = rx.recv() {
+            let mut print_stale = false;
+            loop {
+                let event = if print_stale {
+                    match rx.recv_timeout(PRINT_AFTER) {
+                        Ok(event) => event,
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                            print_stale = false;
+                            let print = site.render_print_page();
+                            if let Err(error) = print.and_then(|o| write_file(&out.join(&o.path), &o.bytes)) {
+                                eprintln!("error: {}", chain(&error));
+                            }
+                            continue;
+                        }
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
+                } else {
+                    match rx.recv() {
+                        Ok(event) => event,
+                        Err(_) => break,
+                    }
+                };
                 if !is_change(&event) {
                     continue;
                 }
@@ -88,6 +112,7 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
                 match build_site(&paths, &out) {
                     Ok((new_site, report)) => {
                         site = new_site;
+                        print_stale = false;
                         println!("rebuilt {} pages in {} ms", report.pages, report.elapsed.as_millis());
                         bump();
                     }

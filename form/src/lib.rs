@@ -1,0 +1,29 @@
+//! The Pass'Région request form, shared by the generator (which renders it) and the handler (which
+//! checks it): the schema read from `content/form.toml`, the validation rules and the dossier number.
+//! Pure: no I/O, no HTTP, no templates.
+
+mod crop;
+mod dossier;
+mod schema;
+mod submission;
+mod validate;
+
+pub use crop::{Crop, CropError};
+pub use dossier::{Dossier, DossierError};
+pub use schema::{DateRange, Field, FieldKind, Messages, Rules, Schema, SchemaError};
+pub use submission::{SubmissionId, SubmissionIdError};
+pub use validate::{Demande, FieldErrors, Input};
+
+/// Dates travel as `YYYY-MM-DD` (the value of a date input), in JSON too.
+fn serialize_date<S: serde::Serializer>(date: &time::Date, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format_args!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    ))
+}
+
+/// The real `content/form.toml`, for the tests.
+#[cfg(test)]
+const FORM_TOML: &str = include_str!("../../content/form.toml");

@@ -1,0 +1,896 @@
+//! Validation of a submitted form: every field checked, every error reported at once with the
+//! French message of `form.toml`, and the accepted values normalised (NFC, trimmed, inner spaces
+//! collapsed, domain lower-cased, phone in one form) into a [`Demande`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use time::{Date, Month};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::schema::{Field, Message, Schema};
+use crate::{Crop, SubmissionId};
+
+/// What the handler read from the multipart body. Names the schema does not know are ignored.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    /// Text parts by field name.
+    pub text: BTreeMap<String, String>,
+    /// Whether a non-empty `photo` part was sent (its bytes are the handler's business).
+    pub photo_present: bool,
+}
+
+/// Field wire name → French message saying what to fix, for every wrong field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(transparent)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl fmt::Display for FieldErrors {
+    /// Names the wrong fields only: the messages are for students, and values are never shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.0.keys().map(String::as_str).collect();
+        write!(f, "invalid fields: {}", names.join(", "))
+    }
+}
+
+/// The validated, normalised request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Demande {
+    /// Always true: the charter has to be accepted.
+    pub charte: bool,
+    pub nom: String,
+    pub prenom: String,
+    #[serde(serialize_with = "crate::serialize_date")]
+    pub date_naissance: Date,
+    /// Trimmed, with the domain in lower case.
+    pub email: String,
+    pub adresse: String,
+    /// Five digits.
+    pub code_postal: String,
+    pub commune: String,
+    /// E.164, e.g. `+33612345678`.
+    pub telephone: Option<String>,
+    pub etablissement: String,
+    /// One of the schema's options.
+    pub filiere: String,
+    pub envoi_etablissement: bool,
+    #[serde(skip)]
+    pub recadrage: Option<Crop>,
+    #[serde(skip)]
+    pub submission_id: Option<SubmissionId>,
+}
+
+impl Schema {
+    /// Checks `input` as of `today` (for the age range). Every wrong field gets its message.
+    pub fn validate(&self, input: &Input, today: Date) -> Result<Demande, FieldErrors> {
+        let mut check = Checker { schema: self, input, errors: BTreeMap::new() };
+        let charte = check.charte();
+        let nom = check.name("nom");
+        let prenom = check.name("prenom");
+        let date_naissance = check.birth_date(today);
+        let email = check.email();
+        let adresse = check.free_text("adresse");
+        let code_postal = check.postal_code();
+        let commune = check.name("commune");
+        let telephone = check.telephone();
+        let etablissement = check.free_text("etablissement");
+        let filiere = check.filiere();
+        let envoi_etablissement = input.text.contains_key("envoi_etablissement");
+        let photo = check.photo();
+        let recadrage = check.optional("recadrage", |s| Crop::parse(s).ok());
+        let submission_id = check.optional("submission_id", |s| SubmissionId::parse(s).ok());
+
+        let (
+            Some(charte),
+            Some(nom),
+            Some(prenom),
+            Some(date_naissance),
+            Some(email),
+            Some(adresse),
+            Some(code_postal),
+            Some(commune),
+            Some(telephone),
+            Some(etablissement),
+            Some(filiere),
+            Some(()),
+            Some(recadrage),
+            Some(submission_id),
+        ) = (
+            charte,
+            nom,
+            prenom,
+            date_naissance,
+            email,
+            adresse,
+            code_postal,
+            commune,
+            telephone,
+            etablissement,
+            filiere,
+            photo,
+            recadrage,
+            submission_id,
+        )
+        else {
+            return Err(FieldErrors(check.errors));
+        };
+        Ok(Demande {
+            charte,
+            nom,
+            prenom,
+            date_naissance,
+            email,
+            adresse,
+            code_postal,
+            commune,
+            telephone,
+            etablissement,
+            filiere,
+            envoi_etablissement,
+            recadrage,
+            submission_id,
+        })
+    }
+
+    /// Whether the honeypot, which no person sees, was filled.
+    pub fn is_spam(&self, input: &Input) -> bool {
+        input.text.get(self.honeypot()).is_some_and(|value| !value.trim().is_empty())
+    }
+}
+
+/// Collects the errors while each field is checked. Each check returns `None` after recording
+/// the field's message.
+struct Checker<'a> {
+    schema: &'a Schema,
+    input: &'a Input,
+    errors: BTreeMap<String, String>,
+}
+
+impl<'a> Checker<'a> {
+    fn field(&self, name: &str) -> &Field {
+        self.schema.field(name).expect("`Schema::parse` checked that every wire field is present")
+    }
+
+    /// Records the field's message of this kind.
+    fn fail<T>(&mut self, name: &str, message: Message) -> Option<T> {
+        let text = self.field(name).messages.get(message).to_owned();
+        self.errors.insert(name.to_owned(), text);
+        None
+    }
+
+    /// The raw value (missing counts as empty), or `None` after an error when it exceeds the
+    /// byte bound: nothing longer is ever normalised or scanned.
+    fn raw(&mut self, name: &str) -> Option<&'a str> {
+        let value = self.input.text.get(name).map_or("", String::as_str);
+        if value.len() > self.schema.rules().max_field_bytes {
+            let message =
+                if self.field(name).max_length.is_some() { Message::TooLong } else { Message::Invalid };
+            return self.fail(name, message);
+        }
+        Some(value)
+    }
+
+    /// The value in NFC with whitespace trimmed and inner runs collapsed to one space; `None`
+    /// after the `required` error when that leaves nothing.
+    fn cleaned(&mut self, name: &str) -> Option<String> {
+        let value = clean(self.raw(name)?);
+        if value.is_empty() {
+            return self.fail(name, Message::Required);
+        }
+        Some(value)
+    }
+
+    /// `None` after the `too_long` error when the value has more characters than allowed.
+    fn within_length(&mut self, name: &str, value: String) -> Option<String> {
+        let max = self.field(name).max_length.expect("bounded fields have a `max_length`");
+        if value.chars().count() > max {
+            return self.fail(name, Message::TooLong);
+        }
+        Some(value)
+    }
+
+    fn charte(&mut self) -> Option<bool> {
+        // A checkbox is sent only when checked, whatever its value.
+        if self.input.text.contains_key("charte") {
+            Some(true)
+        } else {
+            self.fail("charte", Message::Required)
+        }
+    }
+
+    /// `nom`, `prenom`, `commune`: see [`is_name`].
+    fn name(&mut self, name: &str) -> Option<String> {
+        let value = self.cleaned(name)?;
+        if !is_name(&value) {
+            return self.fail(name, Message::Invalid);
+        }
+        self.within_length(name, value)
+    }
+
+    /// `adresse`, `etablissement`: free text without control characters.
+    fn free_text(&mut self, name: &str) -> Option<String> {
+        let value = self.cleaned(name)?;
+        if value.chars().any(char::is_control) || !value.chars().any(char::is_alphanumeric) {
+            return self.fail(name, Message::Invalid);
+        }
+        self.within_length(name, value)
+    }
+
+    fn birth_date(&mut self, today: Date) -> Option<Date> {
+        const NAME: &str = "date_naissance";
+        let value = self.cleaned(NAME)?;
+        let Some(date) = parse_date(&value) else {
+            return self.fail(NAME, Message::Invalid);
+        };
+        let rules = *self.schema.rules();
+        if date > today {
+            return self.fail(NAME, Message::Future);
+        }
+        let age = age_on(date, today);
+        if age < i32::from(rules.age_min) {
+            return self.fail(NAME, Message::TooYoung);
+        }
+        if age > i32::from(rules.age_max) {
+            return self.fail(NAME, Message::TooOld);
+        }
+        Some(date)
+    }
+
+    fn email(&mut self) -> Option<String> {
+        const NAME: &str = "email";
+        let value = self.raw(NAME)?.trim().to_owned();
+        if value.is_empty() {
+            return self.fail(NAME, Message::Required);
+        }
+        let Some(email) = normalise_email(&value) else {
+            return self.fail(NAME, Message::Invalid);
+        };
+        self.within_length(NAME, email)
+    }
+
+    fn postal_code(&mut self) -> Option<String> {
+        const NAME: &str = "code_postal";
+        let digits: String = self.raw(NAME)?.chars().filter(|c| !c.is_whitespace()).collect();
+        if digits.is_empty() {
+            return self.fail(NAME, Message::Required);
+        }
+        if digits.len() != 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return self.fail(NAME, Message::Invalid);
+        }
+        Some(digits)
+    }
+
+    /// Optional: `Some(None)` when empty.
+    fn telephone(&mut self) -> Option<Option<String>> {
+        const NAME: &str = "telephone";
+        let value = self.raw(NAME)?.trim();
+        if value.is_empty() {
+            return Some(None);
+        }
+        match normalise_phone(value) {
+            Some(phone) => Some(Some(phone)),
+            None => self.fail(NAME, Message::Invalid),
+        }
+    }
+
+    fn filiere(&mut self) -> Option<String> {
+        const NAME: &str = "filiere";
+        let value = self.cleaned(NAME)?;
+        if !self.field(NAME).options.contains(&value) {
+            return self.fail(NAME, Message::Invalid);
+        }
+        Some(value)
+    }
+
+    fn photo(&mut self) -> Option<()> {
+        if self.input.photo_present { Some(()) } else { self.fail("photo", Message::Required) }
+    }
+
+    /// An optional hidden field: `Some(None)` when empty, the parsed value, or `None` after the
+    /// `invalid` error.
+    fn optional<T>(&mut self, name: &str, parse: impl Fn(&str) -> Option<T>) -> Option<Option<T>> {
+        let value = self.raw(name)?.trim();
+        if value.is_empty() {
+            return Some(None);
+        }
+        match parse(value) {
+            Some(parsed) => Some(Some(parsed)),
+            None => self.fail(name, Message::Invalid),
+        }
+    }
+}
+
+/// NFC, trimmed, inner whitespace runs collapsed to one space.
+fn clean(value: &str) -> String {
+    let nfc: String = value.nfc().collect();
+    nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Letters of any script (a combining mark is accepted after a letter, for the sequences NFC
+/// cannot compose), spaces, hyphens and apostrophes (' and ’), with at least one letter.
+fn is_name(value: &str) -> bool {
+    let mut previous_is_letter = false;
+    for c in value.chars() {
+        let letter = c.is_alphabetic() || (previous_is_letter && is_combining_mark(c));
+        if !letter && !matches!(c, ' ' | '-' | '\'' | '’') {
+            return false;
+        }
+        previous_is_letter = letter;
+    }
+    value.chars().any(char::is_alphabetic)
+}
+
+/// `YYYY-MM-DD` (the wire format of a date input), or `DD/MM/YYYY` with `/`, `.` or `-` (what a
+/// person types where the browser has no date picker); `None` unless it is a real date.
+fn parse_date(value: &str) -> Option<Date> {
+    let number = |s: &str, lengths: std::ops::RangeInclusive<usize>| -> Option<u16> {
+        let ok = lengths.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+        ok.then(|| s.parse().ok()).flatten()
+    };
+    let parts: Vec<&str> = value.split(['-', '/', '.']).collect();
+    let [a, b, c] = parts[..] else { return None };
+    let (year, month, day) = if a.len() == 4 {
+        // ISO: only with hyphens and two-digit month and day.
+        if value.contains(['/', '.']) {
+            return None;
+        }
+        (number(a, 4..=4)?, number(b, 2..=2)?, number(c, 2..=2)?)
+    } else {
+        (number(c, 4..=4)?, number(b, 1..=2)?, number(a, 1..=2)?)
+    };
+    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+    Date::from_calendar_date(i32::from(year), month, u8::try_from(day).ok()?).ok()
+}
+
+/// Age in whole years on `today` of someone born on `birth` (the birthday of 29 February is
+/// reached on 1 March in common years).
+pub(crate) fn age_on(birth: Date, today: Date) -> i32 {
+    let before_birthday = (today.month() as u8, today.day()) < (birth.month() as u8, birth.day());
+    today.year() - birth.year() - i32::from(before_birthday)
+}
+
+/// A pragmatic address check, not RFC 5322: one `@`, a local part without spaces or the
+/// characters that need quoting, a domain of dot-separated labels (letters of any script, digits,
+/// hyphens inside) ending in a label of two characters or more. The domain is lower-cased.
+fn normalise_email(value: &str) -> Option<String> {
+    let (local, domain) = value.split_once('@')?;
+    let local_ok = !local.is_empty()
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && !local.chars().any(|c| c.is_whitespace() || c.is_control() || "@\"(),:;<>[\\]".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |label: &&str| {
+        !label.is_empty()
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels.last().is_some_and(|tld| tld.chars().count() >= 2);
+    (local_ok && domain_ok).then(|| format!("{local}@{}", domain.to_lowercase()))
+}
+
+/// A French number in any usual writing (`06 12 34 56 78`, `06.12.34.56.78`, `0612345678`,
+/// `+33 6 12 34 56 78`, `+33 (0)6 12 34 56 78`, `0033 6 12 34 56 78`) in E.164: `+33612345678`.
+fn normalise_phone(value: &str) -> Option<String> {
+    let compact: String =
+        value.chars().filter(|&c| !(c.is_whitespace() || matches!(c, '.' | '-' | '(' | ')'))).collect();
+    let national = if let Some(rest) = compact.strip_prefix("+33").or_else(|| compact.strip_prefix("0033")) {
+        // `+33 (0)6…`: the trunk 0 written after the country code.
+        if rest.len() == 10 { rest.strip_prefix('0')? } else { rest }
+    } else {
+        compact.strip_prefix('0')?
+    };
+    let valid =
+        national.len() == 9 && national.bytes().all(|b| b.is_ascii_digit()) && !national.starts_with('0');
+    valid.then(|| format!("+33{national}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FORM_TOML;
+    use time::macros::date;
+
+    const TODAY: Date = date!(2025 - 09 - 01);
+
+    fn schema() -> Schema {
+        Schema::parse(FORM_TOML).unwrap()
+    }
+
+    /// A complete, valid form.
+    fn valid() -> Input {
+        let text = [
+            ("charte", "on"),
+            ("nom", "Dupré"),
+            ("prenom", "Léa"),
+            ("date_naissance", "2009-03-14"),
+            ("email", "lea.dupre@example.org"),
+            ("adresse", "12 rue des Écoles"),
+            ("code_postal", "63000"),
+            ("commune", "Clermont-Ferrand"),
+            ("telephone", ""),
+            ("etablissement", "Lycée Sidoine Apollinaire"),
+            ("filiere", "Seconde générale et technologique"),
+            ("envoi_etablissement", "on"),
+            ("recadrage", ""),
+            ("submission_id", "0b8e6a52-3f1c-4d0e-9a57-2f9c1d7e4b60"),
+        ];
+        Input {
+            text: text.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            photo_present: true,
+        }
+    }
+
+    /// The valid form with `field` set to `value`.
+    fn with(field: &str, value: &str) -> Input {
+        let mut input = valid();
+        input.text.insert(field.to_owned(), value.to_owned());
+        input
+    }
+
+    /// The only error expected: `field` with its message of this kind.
+    fn only_error(schema: &Schema, field: &str, message: Message) -> FieldErrors {
+        let text = schema.field(field).unwrap().messages.get(message).to_owned();
+        assert!(!text.is_empty(), "`{field}` has a {message:?} message");
+        FieldErrors(BTreeMap::from([(field.to_owned(), text)]))
+    }
+
+    /// Runs a table of values for one field: `Ok(expected normalised value)` or
+    /// `Err(message kind)`, the only error of the whole form.
+    fn table<T: PartialEq + fmt::Debug>(
+        field: &str,
+        get: impl Fn(Demande) -> T,
+        cases: Vec<(String, Result<T, Message>)>,
+    ) {
+        let schema = schema();
+        for (value, expected) in cases {
+            let result = schema.validate(&with(field, &value), TODAY).map(&get);
+            let expected = expected.map_err(|message| only_error(&schema, field, message));
+            assert_eq!(result, expected, "{field} = {value:?}");
+        }
+    }
+
+    fn ok<T>(input: impl Into<String>, expected: T) -> (String, Result<T, Message>) {
+        (input.into(), Ok(expected))
+    }
+
+    fn err<T>(input: impl Into<String>, message: Message) -> (String, Result<T, Message>) {
+        (input.into(), Err(message))
+    }
+
+    /// A case whose value is kept unchanged.
+    fn same(input: &str) -> (String, Result<String, Message>) {
+        ok(input, input.to_owned())
+    }
+
+    // A valid form gives the normalised request, with every field carried over.
+    #[test]
+    fn valid_form_is_accepted() {
+        let demande = schema().validate(&valid(), TODAY).unwrap();
+        assert_eq!(
+            demande,
+            Demande {
+                charte: true,
+                nom: "Dupré".to_owned(),
+                prenom: "Léa".to_owned(),
+                date_naissance: date!(2009 - 03 - 14),
+                email: "lea.dupre@example.org".to_owned(),
+                adresse: "12 rue des Écoles".to_owned(),
+                code_postal: "63000".to_owned(),
+                commune: "Clermont-Ferrand".to_owned(),
+                telephone: None,
+                etablissement: "Lycée Sidoine Apollinaire".to_owned(),
+                filiere: "Seconde générale et technologique".to_owned(),
+                envoi_etablissement: true,
+                recadrage: None,
+                submission_id: Some(SubmissionId::parse("0b8e6a52-3f1c-4d0e-9a57-2f9c1d7e4b60").unwrap()),
+            }
+        );
+    }
+
+    // An empty form gets the `required` message of every required field, all at once.
+    #[test]
+    fn empty_form_reports_every_required_field() {
+        let schema = schema();
+        let errors = schema.validate(&Input::default(), TODAY).unwrap_err();
+        let expected: BTreeMap<String, String> = schema
+            .fields()
+            .iter()
+            .filter(|field| field.required)
+            .map(|field| (field.name.clone(), field.messages.required.clone()))
+            .collect();
+        assert_eq!(expected.len(), 11);
+        assert_eq!(errors.0, expected);
+    }
+
+    // Several wrong fields are reported together, each with its own message.
+    #[test]
+    fn every_error_is_reported_at_once() {
+        let schema = schema();
+        let mut input = valid();
+        input.text.insert("nom".into(), "R2D2".into());
+        input.text.insert("email".into(), "lea@".into());
+        input.text.insert("date_naissance".into(), "2030-01-01".into());
+        input.text.insert("telephone".into(), "12".into());
+        input.text.remove("charte");
+        input.photo_present = false;
+        let errors = schema.validate(&input, TODAY).unwrap_err();
+        let message = |field: &str, kind| schema.field(field).unwrap().messages.get(kind).to_owned();
+        let expected = BTreeMap::from([
+            ("charte".to_owned(), message("charte", Message::Required)),
+            ("date_naissance".to_owned(), message("date_naissance", Message::Future)),
+            ("email".to_owned(), message("email", Message::Invalid)),
+            ("nom".to_owned(), message("nom", Message::Invalid)),
+            ("photo".to_owned(), message("photo", Message::Required)),
+            ("telephone".to_owned(), message("telephone", Message::Invalid)),
+        ]);
+        assert_eq!(errors.0, expected);
+        // The summary names fields, never values.
+        assert_eq!(
+            errors.to_string(),
+            "invalid fields: charte, date_naissance, email, nom, photo, telephone"
+        );
+    }
+
+    // Names: letters of any script with accents, spaces, hyphens and apostrophes; NFC, trimmed,
+    // collapsed; digits, symbols and over-long values refused.
+    #[test]
+    fn nom_and_prenom() {
+        let cases = || {
+            vec![
+                same("Éloïse"),
+                same("N’Diaye"),
+                same("N'Diaye"),
+                same("Jean-Baptiste"),
+                same("de La Fontaine"),
+                same("Łukasz"),
+                same("Nguyễn"),
+                same("Дмитрий"),
+                same("محمد"),
+                same("王"),
+                ok("  Lucie  de   la Tour ", "Lucie de la Tour".to_owned()),
+                ok("Lucie\tde\u{a0}la\nTour", "Lucie de la Tour".to_owned()),
+                ok("E\u{301}loi\u{308}se", "Éloïse".to_owned()),
+                ok("Nguye\u{302}\u{303}n", "Nguyễn".to_owned()),
+                // No precomposed form: the mark stays after its letter.
+                ok("n\u{303}\u{301}a", "ñ\u{301}a".to_owned()),
+                same(&"A".repeat(50)),
+                ok("e\u{301}".repeat(50), "é".repeat(50)),
+                err("", Message::Required),
+                err("   ", Message::Required),
+                err("Jean2", Message::Invalid),
+                err("R2-D2", Message::Invalid),
+                err("Dupont.", Message::Invalid),
+                err("Dupont, Jean", Message::Invalid),
+                err("<script>", Message::Invalid),
+                err("Léa😀", Message::Invalid),
+                err("---", Message::Invalid),
+                err("’", Message::Invalid),
+                err("\u{301}Léa", Message::Invalid),
+                err("Léa\u{0}", Message::Invalid),
+                err("A".repeat(51), Message::TooLong),
+                err(format!("{}Léa", " ".repeat(2000)), Message::TooLong),
+            ]
+        };
+        table("nom", |d| d.nom, cases());
+        table("prenom", |d| d.prenom, cases());
+    }
+
+    // Communes follow the name rule, with their own bound.
+    #[test]
+    fn commune() {
+        table(
+            "commune",
+            |d| d.commune,
+            vec![
+                same("Saint-Étienne"),
+                same("L’Isle-d’Abeau"),
+                ok(" Le  Puy-en-Velay ", "Le Puy-en-Velay".to_owned()),
+                same(&"a".repeat(60)),
+                err("", Message::Required),
+                err("Lyon 3e", Message::Invalid),
+                err("63000", Message::Invalid),
+                err("a".repeat(61), Message::TooLong),
+            ],
+        );
+    }
+
+    // Dates: ISO or day/month/year, a real date, not in the future, age 14 to 25 on the day.
+    #[test]
+    fn date_naissance() {
+        table(
+            "date_naissance",
+            |d| d.date_naissance,
+            vec![
+                ok("2009-03-14", date!(2009 - 03 - 14)),
+                ok(" 2009-03-14 ", date!(2009 - 03 - 14)),
+                ok("14/03/2009", date!(2009 - 03 - 14)),
+                ok("4/3/2009", date!(2009 - 03 - 04)),
+                ok("14.03.2009", date!(2009 - 03 - 14)),
+                ok("14-03-2009", date!(2009 - 03 - 14)),
+                ok("2008-02-29", date!(2008 - 02 - 29)),
+                // Turns 14 today; turns 26 tomorrow.
+                ok("2011-09-01", date!(2011 - 09 - 01)),
+                ok("1999-09-02", date!(1999 - 09 - 02)),
+                err("", Message::Required),
+                err("demain", Message::Invalid),
+                err("2009-3-14", Message::Invalid),
+                err("2009/03/14", Message::Invalid),
+                err("14/03/09", Message::Invalid),
+                err("20090314", Message::Invalid),
+                err("+2009-03-14", Message::Invalid),
+                err("2009-03-14T00:00", Message::Invalid),
+                err("２００９-03-14", Message::Invalid),
+                err("2009-02-29", Message::Invalid),
+                err("31/04/2009", Message::Invalid),
+                err("2009-13-01", Message::Invalid),
+                err("2009-00-10", Message::Invalid),
+                err("00/03/2009", Message::Invalid),
+                err("1".repeat(1025), Message::Invalid),
+                err("2025-09-02", Message::Future),
+                err("2030-01-01", Message::Future),
+                err("2025-09-01", Message::TooYoung),
+                err("2011-09-02", Message::TooYoung),
+                err("1999-09-01", Message::TooOld),
+                err("1975-06-30", Message::TooOld),
+            ],
+        );
+    }
+
+    // E-mail: trimmed, domain lower-cased, a pragmatic syntax check and the length bound.
+    #[test]
+    fn email() {
+        let local_max = "a".repeat(64);
+        let long_domain = format!("{}.fr", "b".repeat(254 - 64 - 1 - 3));
+        table(
+            "email",
+            |d| d.email,
+            vec![
+                ok("  Lea.Dupre@Example.ORG ", "Lea.Dupre@example.org".to_owned()),
+                same("lea+pass-region@sub.example.fr"),
+                same("o'neil@example.ie"),
+                same("élève@école.fr"),
+                same(&format!("{local_max}@{long_domain}")),
+                err("", Message::Required),
+                err("lea", Message::Invalid),
+                err("lea@", Message::Invalid),
+                err("@example.org", Message::Invalid),
+                err("lea@example", Message::Invalid),
+                err("lea@@example.org", Message::Invalid),
+                err("lea@ex@ample.org", Message::Invalid),
+                err("lea dupre@example.org", Message::Invalid),
+                err("lea@example..org", Message::Invalid),
+                err("lea@.example.org", Message::Invalid),
+                err("lea@example.org.", Message::Invalid),
+                err(".lea@example.org", Message::Invalid),
+                err("lea..d@example.org", Message::Invalid),
+                err("lea@exa_mple.org", Message::Invalid),
+                err("lea@-example.org", Message::Invalid),
+                err("lea@example.c", Message::Invalid),
+                err("<lea@example.org>", Message::Invalid),
+                err("lea@example.org, tom@example.org", Message::Invalid),
+                err(format!("{local_max}a@{long_domain}"), Message::TooLong),
+                err(format!("{}@example.org", "a".repeat(1100)), Message::TooLong),
+            ],
+        );
+    }
+
+    // Address and establishment: free text, collapsed, without control characters, bounded.
+    #[test]
+    fn adresse_and_etablissement() {
+        table(
+            "adresse",
+            |d| d.adresse,
+            vec![
+                same("12 rue des Écoles"),
+                ok("  12,  rue   de l’Église\tbât. B ", "12, rue de l’Église bât. B".to_owned()),
+                same("Lieu-dit Les Côtes"),
+                same(&"a".repeat(120)),
+                err("", Message::Required),
+                err("12 rue\u{0} des Écoles", Message::Invalid),
+                err("12 rue\u{7f}", Message::Invalid),
+                err("...", Message::Invalid),
+                err("a".repeat(121), Message::TooLong),
+            ],
+        );
+        table(
+            "etablissement",
+            |d| d.etablissement,
+            vec![
+                same("Lycée Sidoine Apollinaire"),
+                ok(" Lycée  Sidoine Apollinaire ", "Lycée Sidoine Apollinaire".to_owned()),
+                err("", Message::Required),
+                err("Lycée\u{1b}[31m", Message::Invalid),
+                err("a".repeat(101), Message::TooLong),
+            ],
+        );
+    }
+
+    // Postal code: five digits, spaces removed.
+    #[test]
+    fn code_postal() {
+        table(
+            "code_postal",
+            |d| d.code_postal,
+            vec![
+                same("63000"),
+                same("01000"),
+                ok(" 63 000 ", "63000".to_owned()),
+                ok("63\u{a0}000", "63000".to_owned()),
+                err("", Message::Required),
+                err("  ", Message::Required),
+                err("6300", Message::Invalid),
+                err("630000", Message::Invalid),
+                err("63OOO", Message::Invalid),
+                err("63-000", Message::Invalid),
+                err("６３０００", Message::Invalid),
+                err("6".repeat(2000), Message::Invalid),
+            ],
+        );
+    }
+
+    // Phone: optional; every usual French writing gives the same E.164 number.
+    #[test]
+    fn telephone() {
+        let mobile = || Some("+33612345678".to_owned());
+        table(
+            "telephone",
+            |d| d.telephone,
+            vec![
+                ok("", None),
+                ok("   ", None),
+                ok("06 12 34 56 78", mobile()),
+                ok("06.12.34.56.78", mobile()),
+                ok("06-12-34-56-78", mobile()),
+                ok("0612345678", mobile()),
+                ok(" 06 12 34 56 78 ", mobile()),
+                ok("+33 6 12 34 56 78", mobile()),
+                ok("+33612345678", mobile()),
+                ok("+33 (0)6 12 34 56 78", mobile()),
+                ok("0033 6 12 34 56 78", mobile()),
+                ok("04 73 12 34 56", Some("+33473123456".to_owned())),
+                err("612345678", Message::Invalid),
+                err("06 12 34 56 7", Message::Invalid),
+                err("06 12 34 56 789", Message::Invalid),
+                err("00 12 34 56 78", Message::Invalid),
+                err("+33 0 12 34 56 78", Message::Invalid),
+                err("+33 06 12 34 56 789", Message::Invalid),
+                err("+44 20 7946 0000", Message::Invalid),
+                err("06 12 AB 56 78", Message::Invalid),
+                err("+33 +33 6 12 34 56 78", Message::Invalid),
+                err("06/12/34/56/78", Message::Invalid),
+                err("0".repeat(2000), Message::Invalid),
+            ],
+        );
+    }
+
+    // Filière: one of the list (after normalisation), nothing else.
+    #[test]
+    fn filiere() {
+        let options = schema().field("filiere").unwrap().options.clone();
+        let mut cases: Vec<_> = options.iter().map(|o| same(o)).collect();
+        cases.extend([
+            ok("  Première   générale ", "Première générale".to_owned()),
+            ok("Premie\u{300}re ge\u{301}ne\u{301}rale", "Première générale".to_owned()),
+            err("", Message::Required),
+            err("Première S", Message::Invalid),
+            err("première générale", Message::Invalid),
+        ]);
+        table("filiere", |d| d.filiere, cases);
+    }
+
+    // Checkboxes count when present, whatever their value; the charter is required.
+    #[test]
+    fn checkboxes() {
+        let schema = schema();
+        for value in ["on", "", "yes"] {
+            assert!(schema.validate(&with("charte", value), TODAY).unwrap().charte);
+            let demande = schema.validate(&with("envoi_etablissement", value), TODAY).unwrap();
+            assert!(demande.envoi_etablissement);
+        }
+        let mut input = valid();
+        input.text.remove("envoi_etablissement");
+        assert!(!schema.validate(&input, TODAY).unwrap().envoi_etablissement);
+        input.text.remove("charte");
+        assert_eq!(
+            schema.validate(&input, TODAY).unwrap_err(),
+            only_error(&schema, "charte", Message::Required)
+        );
+    }
+
+    // The photo is required; only its presence is checked here.
+    #[test]
+    fn photo() {
+        let schema = schema();
+        let input = Input { photo_present: false, ..valid() };
+        assert_eq!(
+            schema.validate(&input, TODAY).unwrap_err(),
+            only_error(&schema, "photo", Message::Required)
+        );
+    }
+
+    // The crop is optional and, when sent, must be `x,y,w,h`.
+    #[test]
+    fn recadrage() {
+        let crop = |x, y, width, height| Some(Crop { x, y, width, height });
+        table(
+            "recadrage",
+            |d| d.recadrage,
+            vec![
+                ok("", None),
+                ok("10,20,350,450", crop(10, 20, 350, 450)),
+                ok(" 0,0,35,45 ", crop(0, 0, 35, 45)),
+                err("10,20", Message::Invalid),
+                err("10,20,0,450", Message::Invalid),
+                err("a,b,c,d", Message::Invalid),
+                err("1,".repeat(1000), Message::Invalid),
+            ],
+        );
+    }
+
+    // The submission id is optional and, when sent, must have the page's shape.
+    #[test]
+    fn submission_id() {
+        let id = |s| Some(SubmissionId::parse(s).unwrap());
+        table(
+            "submission_id",
+            |d| d.submission_id,
+            vec![
+                ok("", None),
+                ok("0b8e6a52-3f1c-4d0e-9a57-2f9c1d7e4b60", id("0b8e6a52-3f1c-4d0e-9a57-2f9c1d7e4b60")),
+                err("abc", Message::Invalid),
+                err("../../etc/passwd", Message::Invalid),
+                err("x".repeat(65), Message::Invalid),
+            ],
+        );
+    }
+
+    // Names the schema does not know are ignored, the honeypot included.
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let schema = schema();
+        let mut input = valid();
+        input.text.insert("pays".into(), "France".into());
+        input.text.insert(schema.honeypot().into(), "https://spam.example".into());
+        assert_eq!(schema.validate(&input, TODAY), schema.validate(&valid(), TODAY));
+    }
+
+    // The honeypot marks a request as spam only when it holds something.
+    #[test]
+    fn is_spam() {
+        let schema = schema();
+        let honeypot = schema.honeypot();
+        let cases =
+            [(None, false), (Some(""), false), (Some("  "), false), (Some("https://spam.example"), true)];
+        for (value, spam) in cases {
+            let mut input = valid();
+            if let Some(value) = value {
+                input.text.insert(honeypot.to_owned(), value.to_owned());
+            }
+            assert_eq!(schema.is_spam(&input), spam, "{value:?}");
+        }
+    }
+
+    // The request serialises with the date as YYYY-MM-DD and without the crop or submission id.
+    #[test]
+    fn demande_serialises() {
+        let mut input = with("recadrage", "1,2,3,4");
+        input.text.insert("telephone".into(), "06 12 34 56 78".into());
+        let demande = schema().validate(&input, TODAY).unwrap();
+        let json = serde_json::to_value(&demande).unwrap();
+        assert_eq!(json["date_naissance"], "2009-03-14");
+        assert_eq!(json["telephone"], "+33612345678");
+        assert_eq!(json["charte"], true);
+        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 12);
+        assert!(!keys.contains(&"recadrage") && !keys.contains(&"submission_id"));
+        let errors = schema().validate(&with("nom", "R2D2"), TODAY).unwrap_err();
+        let json = serde_json::to_value(&errors).unwrap();
+        assert!(json["nom"].as_str().unwrap().starts_with("Le nom ne peut contenir"));
+    }
+}

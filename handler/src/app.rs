@@ -1,0 +1,549 @@
+//! The request flow: route, read the form, check it, make the photo, store, answer; and one log
+//! line per request. Built once at start-up with the schema, the store and the configuration,
+//! then shared by every invocation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use form::{Crop, Schema};
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use time::OffsetDateTime;
+
+use crate::commit::{self, CommitError, Submission};
+use crate::config::Config;
+use crate::cors;
+use crate::idempotency::{DossierSecret, IdempotencyKey};
+use crate::multipart::{self, MultipartError};
+use crate::photo::{self, IdPhoto, PhotoError};
+use crate::response::{self, Failure, FieldError, Receipt, Reply};
+use crate::store::Store;
+
+/// The wire name of the photo field.
+pub const PHOTO_FIELD: &str = "photo";
+/// The wire name of the crop field.
+const CROP_FIELD: &str = "recadrage";
+/// The last path segment the form posts to (`…/demande`).
+const ROUTE: &str = "demande";
+
+/// The function: everything a request needs, prepared once.
+pub struct App<S> {
+    schema: Schema,
+    store: S,
+    secret: DossierSecret,
+    origin: String,
+    origin_header: HeaderValue,
+    /// Text fields read from the body: the schema's fields and the honeypot.
+    known_fields: BTreeSet<String>,
+}
+
+/// What one request did, for its log line. Holds no personal data: field names, never values.
+#[derive(Default)]
+struct Trace {
+    dossier: Option<String>,
+    replay: Option<bool>,
+    attempt: Option<u8>,
+    invalid_fields: Option<String>,
+    error: Option<String>,
+    body_bytes: Option<usize>,
+    photo: Option<Duration>,
+    store: Option<Duration>,
+}
+
+impl Trace {
+    fn emit(self, method: &Method, status: StatusCode, total: Duration) {
+        let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as u64);
+        macro_rules! line {
+            ($level:ident) => {
+                tracing::$level!(
+                    method = %method,
+                    status = status.as_u16(),
+                    dossier = self.dossier,
+                    replay = self.replay,
+                    attempt = self.attempt,
+                    invalid_fields = self.invalid_fields,
+                    error = self.error,
+                    body_bytes = self.body_bytes,
+                    photo_ms = ms(self.photo),
+                    store_ms = ms(self.store),
+                    total_ms = total.as_millis() as u64,
+                    "request"
+                )
+            };
+        }
+        if status.is_server_error() {
+            line!(error);
+        } else {
+            line!(info);
+        }
+    }
+}
+
+impl<S: Store> App<S> {
+    pub fn new(schema: Schema, store: S, config: &Config) -> App<S> {
+        let origin_header = HeaderValue::from_str(&config.allowed_origin)
+            .expect("a validated origin is a valid header value");
+        let mut known_fields: BTreeSet<String> =
+            schema.fields().iter().map(|field| field.name.clone()).collect();
+        known_fields.insert(schema.honeypot().to_owned());
+        App {
+            schema,
+            store,
+            secret: config.dossier_secret.clone(),
+            origin: config.allowed_origin.clone(),
+            origin_header,
+            known_fields,
+        }
+    }
+
+    /// The store, for tests that check what a request wrote.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Answers one request received at `now`. Never fails: every problem is a response.
+    pub async fn handle(&self, request: Request, now: OffsetDateTime) -> Response<Body> {
+        let started = Instant::now();
+        let mut trace = Trace::default();
+        let method = request.method().clone();
+        let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+        let json = response::wants_json(header(header::ACCEPT));
+        let back = response::back_link(header(header::REFERER), &self.origin);
+        let mut response = if !is_route(request_path(&request)) {
+            Reply::Failure(Failure::NotFound).into_response(json, back.as_deref())
+        } else if method == Method::OPTIONS {
+            cors::preflight(&self.origin_header)
+        } else if method == Method::POST {
+            self.submit(request, now, &mut trace).await.into_response(json, back.as_deref())
+        } else {
+            Reply::Failure(Failure::MethodNotAllowed).into_response(json, back.as_deref())
+        };
+        cors::allow_origin(&mut response, &self.origin_header);
+        trace.emit(&method, response.status(), started.elapsed());
+        response
+    }
+
+    /// A posted form: everything from the body to the receipt.
+    async fn submit(&self, request: Request, now: OffsetDateTime, trace: &mut Trace) -> Reply {
+        let content_type =
+            request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = request.into_body();
+        trace.body_bytes = Some(body.len());
+        let parsed = multipart::parse(&body, content_type.as_deref(), &self.known_fields, PHOTO_FIELD).await;
+        // Up to 6 MB that the photo work need not hold on to.
+        drop(body);
+        let form = match parsed {
+            Ok(form) => form,
+            Err(error) => {
+                trace.error = Some(error.to_string());
+                return Reply::Failure(match error {
+                    MultipartError::TooLarge => Failure::TooLarge,
+                    MultipartError::NotMultipart => Failure::NotMultipart,
+                    _ => Failure::Malformed,
+                });
+            }
+        };
+        let input = form::Input { text: form.text, photo_present: form.photo.is_some() };
+        if self.schema.is_spam(&input) {
+            trace.error = Some("honeypot filled".to_owned());
+            return Reply::Failure(Failure::Refused);
+        }
+
+        let validated = self.schema.validate(&input, now.date());
+        // The photo is made even when other fields are wrong, so that its own problem is
+        // reported in the same answer rather than after the next send.
+        let crop = match &validated {
+            Ok(demande) => demande.recadrage,
+            Err(_) => input.text.get(CROP_FIELD).and_then(|value| Crop::parse(value).ok()),
+        };
+        let mut errors = BTreeMap::new();
+        let photo = match form.photo {
+            Some(bytes) => {
+                let started = Instant::now();
+                let made = make_photo(bytes, crop).await;
+                trace.photo = Some(started.elapsed());
+                match made {
+                    Some((original, Ok(photo))) => Some((original, photo)),
+                    Some((_, Err(error))) if !error.is_server_error() => {
+                        trace.error = Some(error.to_string());
+                        errors.insert(PHOTO_FIELD.to_owned(), error.message_fr());
+                        None
+                    }
+                    Some((_, Err(error))) => {
+                        trace.error = Some(error.to_string());
+                        return Reply::Failure(Failure::Internal);
+                    }
+                    None => {
+                        trace.error = Some("the photo pipeline panicked".to_owned());
+                        return Reply::Failure(Failure::Internal);
+                    }
+                }
+            }
+            None => None,
+        };
+        let demande = match validated {
+            Ok(demande) => Some(demande),
+            Err(field_errors) => {
+                errors.extend(field_errors.0);
+                None
+            }
+        };
+        let (Some(demande), Some((original, photo))) = (demande, photo) else {
+            if errors.is_empty() {
+                // `validate` requires the photo, so this means the flow and the schema disagree.
+                trace.error = Some("form validated without a photo".to_owned());
+                return Reply::Failure(Failure::Internal);
+            }
+            trace.invalid_fields = Some(errors.keys().cloned().collect::<Vec<_>>().join(","));
+            return Reply::Invalid(self.field_errors(errors));
+        };
+
+        let key = match &demande.submission_id {
+            Some(id) => IdempotencyKey::from_submission_id(id),
+            None => IdempotencyKey::from_content(&demande, demande.recadrage, &original),
+        };
+        let received_at = now.replace_millisecond(now.millisecond()).unwrap_or(now);
+        let submission = Submission { demande: &demande, photo: &photo, key: &key, received_at };
+        let started = Instant::now();
+        let committed = commit::commit(&self.store, &self.secret, &submission).await;
+        trace.store = Some(started.elapsed());
+        match committed {
+            Ok(committed) => {
+                trace.dossier = Some(committed.dossier.to_string());
+                trace.replay = Some(committed.replay);
+                trace.attempt = Some(committed.attempt);
+                Reply::Receipt(Receipt {
+                    dossier: committed.dossier,
+                    received_at: committed.received_at,
+                    replay: committed.replay,
+                })
+            }
+            Err(error) => {
+                trace.error = Some(error.to_string());
+                Reply::Failure(match error {
+                    CommitError::Store(_) => Failure::Unavailable,
+                    CommitError::Exhausted => Failure::Internal,
+                })
+            }
+        }
+    }
+
+    /// The field errors in the schema's display order, each with its label.
+    fn field_errors(&self, errors: BTreeMap<String, String>) -> Vec<FieldError> {
+        let fields = self.schema.fields();
+        let position = |name: &str| fields.iter().position(|field| field.name == name);
+        let mut list: Vec<FieldError> = errors
+            .into_iter()
+            .map(|(field, message)| {
+                let label = self.schema.field(&field).map_or(&field, |f| &f.label).clone();
+                FieldError { field, label, message }
+            })
+            .collect();
+        list.sort_by_key(|error| position(&error.field));
+        list
+    }
+}
+
+/// Makes the ID photo on a blocking thread (it is CPU work); gives the uploaded bytes back for the
+/// idempotency key. `None` if the pipeline panicked.
+async fn make_photo(bytes: Vec<u8>, crop: Option<Crop>) -> Option<(Vec<u8>, Result<IdPhoto, PhotoError>)> {
+    tokio::task::spawn_blocking(move || {
+        let made = photo::process(&bytes, crop);
+        (bytes, made)
+    })
+    .await
+    .ok()
+}
+
+/// The request path: API Gateway's and the Function URL's raw path when present (the path as the
+/// client sent it), else the URI's.
+fn request_path(request: &Request) -> &str {
+    match request.raw_http_path() {
+        "" => request.uri().path(),
+        raw => raw,
+    }
+}
+
+/// Whether `path` is the form's endpoint: its last segment is `demande`, whatever comes before
+/// (`/demande` on a Function URL, `/lambda-url/handler/demande` under `cargo lambda watch`).
+fn is_route(path: &str) -> bool {
+    let path = path.strip_suffix('/').unwrap_or(path);
+    path.rsplit_once('/').is_some_and(|(_, last)| last == ROUTE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::MemoryStore;
+    use crate::testing::{Multipart, ORIGIN, config, jpeg, photo_upload};
+
+    const NOW: OffsetDateTime = time::macros::datetime!(2025-09-01 08:30:00 UTC);
+
+    fn app() -> App<MemoryStore> {
+        App::new(crate::schema().unwrap(), MemoryStore::default(), &config())
+    }
+
+    /// A value the schema accepts for each field a student fills in.
+    fn valid_fields(schema: &Schema) -> Vec<(String, String)> {
+        schema
+            .fields()
+            .iter()
+            .filter_map(|field| {
+                let value = match field.name.as_str() {
+                    "charte" | "envoi_etablissement" => "on".to_owned(),
+                    "nom" => "Dupré".to_owned(),
+                    "prenom" => "Léa".to_owned(),
+                    "date_naissance" => "2009-03-14".to_owned(),
+                    "email" => "lea.dupre@example.org".to_owned(),
+                    "adresse" => "12 rue des Écoles".to_owned(),
+                    "code_postal" => "63000".to_owned(),
+                    "commune" => "Clermont-Ferrand".to_owned(),
+                    "telephone" => "06 12 34 56 78".to_owned(),
+                    "etablissement" => "Lycée Sidoine Apollinaire".to_owned(),
+                    _ if !field.options.is_empty() => field.options[0].clone(),
+                    _ => return None,
+                };
+                Some((field.name.clone(), value))
+            })
+            .collect()
+    }
+
+    /// A complete, valid form with the photo, and `extra` fields (or overrides) on top.
+    fn form(app: &App<MemoryStore>, extra: &[(&str, &str)]) -> Multipart {
+        let mut body = Multipart::new();
+        for (name, value) in valid_fields(&app.schema) {
+            if !extra.iter().any(|(extra_name, _)| *extra_name == name) {
+                body = body.text(&name, &value);
+            }
+        }
+        for (name, value) in extra {
+            body = body.text(name, value);
+        }
+        body.file(PHOTO_FIELD, "photo.jpg", photo_upload())
+    }
+
+    fn post(path: &str, body: &Multipart, accept: &str) -> Request {
+        lambda_http::http::Request::builder()
+            .method("POST")
+            .uri(format!("https://abc.lambda-url.eu-west-3.on.aws{path}"))
+            .header(header::CONTENT_TYPE, body.content_type())
+            .header(header::ACCEPT, accept)
+            .header(header::REFERER, format!("{ORIGIN}/demande/"))
+            .body(Body::Binary(body.bytes()))
+            .unwrap()
+    }
+
+    fn request(method: &str, path: &str) -> Request {
+        let uri = format!("https://abc.lambda-url.eu-west-3.on.aws{path}");
+        lambda_http::http::Request::builder().method(method).uri(uri).body(Body::Empty).unwrap()
+    }
+
+    fn json(response: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(response.body()).unwrap()
+    }
+
+    fn text(response: &Response<Body>) -> String {
+        String::from_utf8(response.body().to_vec()).unwrap()
+    }
+
+    // The form's endpoint is any path whose last segment is `demande`.
+    #[test]
+    fn route_matching() {
+        let cases = [
+            ("/demande", true),
+            ("/demande/", true),
+            ("/lambda-url/handler/demande", true),
+            ("/", false),
+            ("/demandes", false),
+            ("/xdemande", false),
+            ("/demande/photo", false),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(is_route(path), expected, "{path}");
+        }
+    }
+
+    // Other paths give 404, other methods 405, the preflight 204; all carry the allowed origin.
+    #[tokio::test]
+    async fn routing_and_cors() {
+        let app = app();
+        let cases = [
+            (request("GET", "/autre"), 404),
+            (request("GET", "/demande"), 405),
+            (request("PUT", "/lambda-url/handler/demande"), 405),
+            (request("OPTIONS", "/demande"), 204),
+        ];
+        for (request, status) in cases {
+            let response = app.handle(request, NOW).await;
+            assert_eq!(response.status().as_u16(), status);
+            assert_eq!(response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
+        }
+        let preflight = app.handle(request("OPTIONS", "/demande"), NOW).await;
+        assert_eq!(preflight.headers()[header::ACCESS_CONTROL_ALLOW_METHODS], "POST, OPTIONS");
+        let not_found = text(&app.handle(request("GET", "/autre"), NOW).await);
+        assert!(not_found.contains("Page introuvable"));
+        assert!(app.store().keys().is_empty());
+    }
+
+    // A valid form gets 201 and a JSON receipt; photo and record are stored under its number.
+    #[tokio::test]
+    async fn valid_form_is_stored() {
+        let app = app();
+        let body = form(&app, &[("submission_id", "0b6f3c1e-6a8e-4c43-9a51-3c1f0d9e2b7a")]);
+        let response = app.handle(post("/demande", &body, "application/json"), NOW).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let receipt = json(&response);
+        let compact = receipt["compact"].as_str().unwrap();
+        assert_eq!(receipt["dossier"].as_str().unwrap().replace('-', ""), compact);
+        assert_eq!(receipt["replay"], false);
+        assert_eq!(
+            app.store().keys(),
+            [format!("demandes/{compact}/demande.json"), format!("demandes/{compact}/photo.jpg")]
+        );
+        let record = app.store().object(&format!("demandes/{compact}/demande.json")).unwrap();
+        let record: serde_json::Value = serde_json::from_slice(&record.bytes).unwrap();
+        assert_eq!(record["demande"]["nom"], "Dupré");
+        assert_eq!(record["received_at"], "2025-09-01T08:30:00Z");
+    }
+
+    // Without `Accept: application/json` the receipt is an HTML page with the number in it.
+    #[tokio::test]
+    async fn html_receipt() {
+        let app = app();
+        let response = app.handle(post("/demande", &form(&app, &[]), "text/html"), NOW).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let page = text(&response);
+        let key = app.store().keys().remove(0);
+        let compact = key.split('/').nth(1).unwrap();
+        let dossier = form::Dossier::parse(compact).unwrap();
+        assert!(page.contains(&format!("<p class=\"dossier\">{dossier}</p>")), "{page}");
+        assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    }
+
+    // The same submission id sent twice gives the same number with 200 and writes nothing new.
+    #[tokio::test]
+    async fn same_submission_id_is_a_replay() {
+        let app = app();
+        let body = form(&app, &[("submission_id", "a1b2c3d4e5f6")]);
+        let first = json(&app.handle(post("/demande", &body, "application/json"), NOW).await);
+        let writes = app.store().keys();
+        let later = NOW + time::Duration::seconds(3);
+        let response = app.handle(post("/demande", &body, "application/json"), later).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let second = json(&response);
+        assert_eq!(second["dossier"], first["dossier"]);
+        assert_eq!(second["received_at"], first["received_at"]);
+        assert_eq!(second["replay"], true);
+        assert_eq!(app.store().keys(), writes);
+    }
+
+    // Without JavaScript there is no submission id: the same form and photo still replay, while
+    // another photo is another request.
+    #[tokio::test]
+    async fn double_submit_without_id_is_a_replay() {
+        let app = app();
+        let body = form(&app, &[]);
+        let first = json(&app.handle(post("/demande", &body, "application/json"), NOW).await);
+        let second = json(&app.handle(post("/demande", &body, "application/json"), NOW).await);
+        assert_eq!(
+            (second["dossier"].clone(), second["replay"].clone()),
+            (first["dossier"].clone(), true.into())
+        );
+        let mut other = Multipart::new();
+        for (name, value) in valid_fields(&app.schema) {
+            other = other.text(&name, &value);
+        }
+        let other = other.file(PHOTO_FIELD, "autre.jpg", &jpeg(500, 640));
+        let third = json(&app.handle(post("/demande", &other, "application/json"), NOW).await);
+        assert_ne!(third["dossier"], first["dossier"]);
+        assert_eq!(app.store().keys().len(), 4);
+    }
+
+    // Every field error and the photo's own error come back at once as 422; nothing is stored.
+    #[tokio::test]
+    async fn invalid_form_lists_every_error() {
+        let app = app();
+        let mut body = Multipart::new();
+        for (name, value) in valid_fields(&app.schema) {
+            if !["email", "code_postal"].contains(&name.as_str()) {
+                body = body.text(&name, &value);
+            }
+        }
+        let body = body.text("email", "pas-une-adresse").text("code_postal", "6300").file(
+            PHOTO_FIELD,
+            "tiny.jpg",
+            &jpeg(100, 120),
+        );
+        let response = app.handle(post("/demande", &body, "application/json"), NOW).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let errors = json(&response)["errors"].as_object().unwrap().clone();
+        let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["code_postal", "email", "photo"]);
+        let photo_message = photo::process(&jpeg(100, 120), None).unwrap_err().message_fr();
+        assert_eq!(errors["photo"], photo_message);
+        assert!(app.store().keys().is_empty());
+    }
+
+    // The HTML error page lists the labels and links back to the form the student came from.
+    #[tokio::test]
+    async fn html_errors_link_back() {
+        let app = app();
+        let body = Multipart::new().text("nom", "Dupré");
+        let response = app.handle(post("/demande", &body, "text/html"), NOW).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = text(&response);
+        let photo_label = &app.schema.fields().iter().find(|f| f.name == PHOTO_FIELD).unwrap().label;
+        assert!(page.contains(&html_escape::encode_text(photo_label).into_owned()), "{page}");
+        assert!(page.contains(&format!("<a href=\"{ORIGIN}/demande/\">")), "{page}");
+    }
+
+    // A filled honeypot is refused with a neutral 400 and nothing is written.
+    #[tokio::test]
+    async fn honeypot_is_refused() {
+        let app = app();
+        let honeypot = app.schema.honeypot().to_owned();
+        let body = form(&app, &[(&honeypot, "http://spam.example")]);
+        let response = app.handle(post("/demande", &body, "application/json"), NOW).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let message = json(&response)["error"].as_str().unwrap().to_owned();
+        assert!(!message.to_lowercase().contains("robot") && !message.contains(&honeypot));
+        assert!(app.store().keys().is_empty());
+        assert_eq!(app.store().put_count(), 0);
+    }
+
+    // Bodies that are too big or not multipart are refused before anything else.
+    #[tokio::test]
+    async fn body_limits() {
+        let app = app();
+        let big = Multipart::new().file(PHOTO_FIELD, "big.jpg", &vec![0; multipart::MAX_BODY_BYTES]);
+        let response = app.handle(post("/demande", &big, "application/json"), NOW).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(json(&response)["error"].as_str().unwrap().contains("trop lourd"));
+        let mut urlencoded = request("POST", "/demande");
+        urlencoded
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        let response = app.handle(urlencoded, NOW).await;
+        assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(app.store().keys().is_empty());
+    }
+
+    // A store failure is a 503 with Retry-After; the retry completes the half-written request.
+    #[tokio::test]
+    async fn store_failure_then_retry() {
+        let app = app();
+        let body = form(&app, &[("submission_id", "retry-after-failure")]);
+        app.store().fail_puts_ending_with("demande.json");
+        let response = app.handle(post("/demande", &body, "text/html"), NOW).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "10");
+        assert!(text(&response).contains("réessayez") || text(&response).contains("Réessayez"));
+        assert_eq!(app.store().keys().len(), 1, "the photo alone is stored");
+        app.store().heal();
+        let response = app.handle(post("/demande", &body, "application/json"), NOW).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let compact = json(&response)["compact"].as_str().unwrap().to_owned();
+        assert_eq!(app.store().keys()[1], format!("demandes/{compact}/photo.jpg"));
+        assert_eq!(app.store().keys().len(), 2);
+    }
+}

@@ -1,0 +1,197 @@
+//! The function's own settings, read once at start-up from the environment. The AWS settings
+//! (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL_S3`) are read by aws-config's standard loader in
+//! [`crate::s3`]; this module reads the rest and refuses anything missing or malformed, so that a
+//! wrong deployment fails at start-up with a clear message instead of at the first student.
+
+use std::ffi::OsString;
+
+use crate::idempotency::{DossierSecret, MIN_SECRET_BYTES};
+
+/// The bucket that receives photos and records.
+pub const BUCKET_NAME: &str = "BUCKET_NAME";
+/// The site's origin (`https://lycee.example.fr`), the only one allowed to post with `fetch`.
+pub const ALLOWED_ORIGIN: &str = "ALLOWED_ORIGIN";
+/// The secret that turns an idempotency key into a dossier number.
+pub const DOSSIER_SECRET: &str = "DOSSIER_SECRET";
+
+/// The function's settings, valid by construction.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bucket: String,
+    pub allowed_origin: String,
+    pub dossier_secret: DossierSecret,
+}
+
+/// Why the configuration was refused. Each message names the variable and what it should hold.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable `{0}` is not set")]
+    Missing(&'static str),
+    #[error("environment variable `{0}` is not valid UTF-8")]
+    NotUnicode(&'static str),
+    #[error(
+        "`BUCKET_NAME` must be an S3 bucket name (3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit), found `{0}`"
+    )]
+    Bucket(String),
+    #[error(
+        "`ALLOWED_ORIGIN` must be an origin such as `https://lycee.example.fr` (scheme, host, optional port, nothing else), found `{0}`"
+    )]
+    Origin(String),
+    #[error(
+        "`DOSSIER_SECRET` must hold at least {MIN_SECRET_BYTES} bytes (for instance `openssl rand -hex 32`), found {0}"
+    )]
+    SecretTooShort(usize),
+    #[error("no AWS region: set `AWS_REGION`")]
+    Region,
+    #[error("`{variable}` must be an http or https URL, found `{value}`")]
+    Endpoint { variable: &'static str, value: String },
+}
+
+impl Config {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var_os(name))
+    }
+
+    /// Reads the settings through `lookup`, so that tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Config, ConfigError> {
+        let read = |name: &'static str| -> Result<String, ConfigError> {
+            let value = lookup(name).ok_or(ConfigError::Missing(name))?;
+            let value = value.into_string().map_err(|_| ConfigError::NotUnicode(name))?;
+            if value.trim().is_empty() {
+                return Err(ConfigError::Missing(name));
+            }
+            Ok(value)
+        };
+        let bucket = read(BUCKET_NAME)?;
+        if !is_bucket_name(&bucket) {
+            return Err(ConfigError::Bucket(bucket));
+        }
+        let origin = read(ALLOWED_ORIGIN)?;
+        let allowed_origin = parse_origin(&origin).ok_or(ConfigError::Origin(origin))?;
+        let secret = read(DOSSIER_SECRET)?;
+        let dossier_secret =
+            DossierSecret::new(secret.into_bytes()).map_err(|short| ConfigError::SecretTooShort(short.0))?;
+        Ok(Config { bucket, allowed_origin, dossier_secret })
+    }
+}
+
+/// S3's bucket naming rules, enough to catch a typo or a pasted ARN or URL.
+fn is_bucket_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (3..=63).contains(&bytes.len())
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && !name.contains("..")
+}
+
+/// Reads an origin as browsers send it in the `Origin` header: scheme, host and port only. A
+/// trailing slash is forgiven; a path, query, fragment or user name is refused because the browser
+/// would never send it, so CORS would silently fail.
+fn parse_origin(value: &str) -> Option<String> {
+    let url = url::Url::parse(value.trim()).ok()?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    plain.then(|| url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| OsString::from(value))
+    }
+
+    // A complete environment gives a configuration with the origin normalised.
+    #[test]
+    fn reads_a_complete_environment() {
+        let vars = [
+            (BUCKET_NAME, "pass-region-demandes"),
+            (ALLOWED_ORIGIN, "https://Lycee.example.fr/"),
+            (DOSSIER_SECRET, SECRET),
+        ];
+        let config = Config::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(config.bucket, "pass-region-demandes");
+        assert_eq!(config.allowed_origin, "https://lycee.example.fr");
+    }
+
+    // Each missing or malformed setting is refused with the error that names it.
+    #[test]
+    fn refuses_missing_or_wrong_settings() {
+        let cases: [(&[(&str, &str)], ConfigError); 10] = [
+            (
+                &[(ALLOWED_ORIGIN, "https://a.fr"), (DOSSIER_SECRET, SECRET)],
+                ConfigError::Missing(BUCKET_NAME),
+            ),
+            (
+                &[(BUCKET_NAME, " "), (ALLOWED_ORIGIN, "https://a.fr"), (DOSSIER_SECRET, SECRET)],
+                ConfigError::Missing(BUCKET_NAME),
+            ),
+            (
+                &[(BUCKET_NAME, "My_Bucket"), (ALLOWED_ORIGIN, "https://a.fr"), (DOSSIER_SECRET, SECRET)],
+                ConfigError::Bucket("My_Bucket".into()),
+            ),
+            (
+                &[
+                    (BUCKET_NAME, "arn:aws:s3:::b"),
+                    (ALLOWED_ORIGIN, "https://a.fr"),
+                    (DOSSIER_SECRET, SECRET),
+                ],
+                ConfigError::Bucket("arn:aws:s3:::b".into()),
+            ),
+            (&[(BUCKET_NAME, "bucket"), (DOSSIER_SECRET, SECRET)], ConfigError::Missing(ALLOWED_ORIGIN)),
+            (
+                &[(BUCKET_NAME, "bucket"), (ALLOWED_ORIGIN, "https://a.fr/form"), (DOSSIER_SECRET, SECRET)],
+                ConfigError::Origin("https://a.fr/form".into()),
+            ),
+            (
+                &[(BUCKET_NAME, "bucket"), (ALLOWED_ORIGIN, "*"), (DOSSIER_SECRET, SECRET)],
+                ConfigError::Origin("*".into()),
+            ),
+            (
+                &[(BUCKET_NAME, "bucket"), (ALLOWED_ORIGIN, "ftp://a.fr"), (DOSSIER_SECRET, SECRET)],
+                ConfigError::Origin("ftp://a.fr".into()),
+            ),
+            (
+                &[(BUCKET_NAME, "bucket"), (ALLOWED_ORIGIN, "https://a.fr")],
+                ConfigError::Missing(DOSSIER_SECRET),
+            ),
+            (
+                &[(BUCKET_NAME, "bucket"), (ALLOWED_ORIGIN, "https://a.fr"), (DOSSIER_SECRET, "short")],
+                ConfigError::SecretTooShort(5),
+            ),
+        ];
+        for (vars, expected) in cases {
+            assert_eq!(Config::from_lookup(lookup(vars)).unwrap_err(), expected, "{vars:?}");
+        }
+    }
+
+    // The messages name the variable, so that whoever deploys knows what to fix.
+    #[test]
+    fn messages_name_the_variable() {
+        let message = ConfigError::Missing(DOSSIER_SECRET).to_string();
+        assert_eq!(message, "environment variable `DOSSIER_SECRET` is not set");
+        assert!(ConfigError::SecretTooShort(3).to_string().contains("at least 32 bytes"));
+    }
+
+    // Origins with a port or an IP address are accepted, as local development needs them.
+    #[test]
+    fn accepts_local_origins() {
+        for (input, expected) in [
+            ("http://localhost:8000", "http://localhost:8000"),
+            ("http://127.0.0.1:4000/", "http://127.0.0.1:4000"),
+            ("https://example.org:443", "https://example.org"),
+        ] {
+            assert_eq!(parse_origin(input).as_deref(), Some(expected), "{input}");
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Geometry of the photo: the EXIF orientation (how the stored pixels must be turned to be
+//! upright) and the 35:45 frame, chosen in upright full-resolution pixels and mapped back to
+//! stored pixels so the big decoded image never has to be rotated, only the small result.
+
+use std::io::Cursor;
+
+use form::Crop;
+
+use super::{MIN_FRAME_HEIGHT, OUTPUT_HEIGHT, OUTPUT_WIDTH, PhotoError};
+
+/// A rectangle with fractional coordinates, so that scaling to a reduced decode loses nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+impl Rect {
+    /// The same rectangle measured on an image scaled by `factor`.
+    pub fn scaled(self, factor: f64) -> Rect {
+        Rect {
+            x: self.x * factor,
+            y: self.y * factor,
+            width: self.width * factor,
+            height: self.height * factor,
+        }
+    }
+}
+
+/// The EXIF orientation, 1 to 8, named after the TIFF specification: the value says which side
+/// of the scene the stored first row and first column show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Orientation(u8);
+
+impl Orientation {
+    /// Stored pixels are already upright.
+    pub const UPRIGHT: Orientation = Orientation(1);
+
+    /// Builds an orientation from its EXIF value; anything outside 1..=8 (0 is common in the wild)
+    /// means "as stored".
+    pub fn from_value(value: u32) -> Orientation {
+        match value {
+            1..=8 => Orientation(value as u8),
+            _ => Orientation::UPRIGHT,
+        }
+    }
+
+    /// Reads the orientation from the EXIF data of a JPEG, PNG or WebP file. Missing or broken
+    /// EXIF is not a reason to refuse a photo: it then counts as upright.
+    pub fn from_exif(bytes: &[u8]) -> Orientation {
+        let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
+            return Orientation::UPRIGHT;
+        };
+        exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)
+            .and_then(|field| field.value.get_uint(0))
+            .map_or(Orientation::UPRIGHT, Orientation::from_value)
+    }
+
+    /// Orientations 5 to 8 store the image turned by a quarter: width and height swap.
+    pub fn swaps_axes(self) -> bool {
+        self.0 >= 5
+    }
+
+    /// Size of the upright image from the stored size.
+    pub fn upright_size(self, stored_width: u32, stored_height: u32) -> (u32, u32) {
+        if self.swaps_axes() { (stored_height, stored_width) } else { (stored_width, stored_height) }
+    }
+
+    /// Size of the stored image from the upright size (the same swap, its own inverse).
+    pub fn stored_size(self, upright_width: u32, upright_height: u32) -> (u32, u32) {
+        self.upright_size(upright_width, upright_height)
+    }
+
+    /// The stored pixel shown at upright position `(u, v)`, for a stored image of
+    /// `stored_width`×`stored_height`.
+    pub(super) fn stored_pixel(self, u: u32, v: u32, stored_width: u32, stored_height: u32) -> (u32, u32) {
+        let (last_x, last_y) = (stored_width - 1, stored_height - 1);
+        match self.0 {
+            2 => (last_x - u, v),
+            3 => (last_x - u, last_y - v),
+            4 => (u, last_y - v),
+            5 => (v, u),
+            6 => (v, last_y - u),
+            7 => (last_x - v, last_y - u),
+            8 => (last_x - v, u),
+            _ => (u, v),
+        }
+    }
+
+    /// Maps a rectangle of the upright image to the stored image of `stored_width`×`stored_height`
+    /// (the continuous version of [`Orientation::stored_pixel`], edges rather than pixel centres).
+    pub fn to_stored(self, r: Rect, stored_width: u32, stored_height: u32) -> Rect {
+        let (sw, sh) = (f64::from(stored_width), f64::from(stored_height));
+        let (x, y) = match self.0 {
+            2 => (sw - r.x - r.width, r.y),
+            3 => (sw - r.x - r.width, sh - r.y - r.height),
+            4 => (r.x, sh - r.y - r.height),
+            5 => (r.y, r.x),
+            6 => (r.y, sh - r.x - r.width),
+            7 => (sw - r.y - r.height, sh - r.x - r.width),
+            8 => (sw - r.y - r.height, r.x),
+            _ => (r.x, r.y),
+        };
+        let (width, height) = if self.swaps_axes() { (r.height, r.width) } else { (r.width, r.height) };
+        Rect { x, y, width, height }
+    }
+
+    /// Turns an RGB image of `stored_width`×`stored_height` upright.
+    pub fn apply_rgb(self, rgb: &[u8], stored_width: u32, stored_height: u32) -> Vec<u8> {
+        if self == Orientation::UPRIGHT {
+            return rgb.to_vec();
+        }
+        let (upright_width, upright_height) = self.upright_size(stored_width, stored_height);
+        let mut out = Vec::with_capacity(rgb.len());
+        for v in 0..upright_height {
+            for u in 0..upright_width {
+                let (x, y) = self.stored_pixel(u, v, stored_width, stored_height);
+                let at = (y as usize * stored_width as usize + x as usize) * 3;
+                out.extend_from_slice(&rgb[at..at + 3]);
+            }
+        }
+        out
+    }
+}
+
+/// Chooses the 35:45 frame in upright full-resolution pixels: inside `crop` when the student sent
+/// one, else the default frame described on [`super::process`].
+///
+/// A crop whose shape is not exactly 35:45 (browser rounding, a free-hand selection) is narrowed
+/// to the largest 35:45 rectangle centred in it, so it is never stretched.
+pub(super) fn frame(upright_width: u32, upright_height: u32, crop: Option<Crop>) -> Result<Rect, PhotoError> {
+    let (area, vertical_bias) = match crop {
+        None => {
+            let whole =
+                Rect { x: 0.0, y: 0.0, width: f64::from(upright_width), height: f64::from(upright_height) };
+            (whole, 0.25)
+        }
+        Some(crop) => {
+            let inside = u64::from(crop.x) + u64::from(crop.width) <= u64::from(upright_width)
+                && u64::from(crop.y) + u64::from(crop.height) <= u64::from(upright_height);
+            if !inside {
+                return Err(PhotoError::CropOutside { crop, width: upright_width, height: upright_height });
+            }
+            let area = Rect {
+                x: f64::from(crop.x),
+                y: f64::from(crop.y),
+                width: f64::from(crop.width),
+                height: f64::from(crop.height),
+            };
+            (area, 0.5)
+        }
+    };
+    let framed = fit_35_45(area, vertical_bias);
+    // The frame's shape is fixed, so its height alone decides; the tolerance absorbs the rounding
+    // of `width / ratio` when the width is the limit.
+    if framed.height + 1e-6 < f64::from(MIN_FRAME_HEIGHT) {
+        return Err(match crop {
+            None => PhotoError::TooSmall { width: upright_width, height: upright_height },
+            Some(crop) => PhotoError::CropTooSmall { crop },
+        });
+    }
+    Ok(framed)
+}
+
+/// The largest rectangle of the output's shape inside `area`: centred horizontally, and placed
+/// vertically with `vertical_bias` of the spare height above it (0.5 centres it).
+fn fit_35_45(area: Rect, vertical_bias: f64) -> Rect {
+    let ratio = f64::from(OUTPUT_WIDTH) / f64::from(OUTPUT_HEIGHT);
+    if area.width > area.height * ratio {
+        let width = area.height * ratio;
+        Rect { x: area.x + (area.width - width) / 2.0, y: area.y, width, height: area.height }
+    } else {
+        let height = area.width / ratio;
+        Rect { x: area.x, y: area.y + (area.height - height) * vertical_bias, width: area.width, height }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rect(x: f64, y: f64, width: f64, height: f64) -> Rect {
+        Rect { x, y, width, height }
+    }
+
+    fn crop(x: u32, y: u32, width: u32, height: u32) -> Option<Crop> {
+        Some(Crop { x, y, width, height })
+    }
+
+    fn assert_close(got: Rect, expected: Rect, context: &str) {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        assert!(
+            close(got.x, expected.x)
+                && close(got.y, expected.y)
+                && close(got.width, expected.width)
+                && close(got.height, expected.height),
+            "{context}: got {got:?}, expected {expected:?}"
+        );
+    }
+
+    // A stored 3×2 image labelled 1..6 comes out upright as the EXIF specification draws it.
+    #[test]
+    fn apply_turns_each_orientation_upright() {
+        // Stored:  1 2 3
+        //          4 5 6
+        let stored: Vec<u8> = (1..=6).flat_map(|n| [n, n, n]).collect();
+        let cases: [(u32, &[u8]); 8] = [
+            (1, &[1, 2, 3, 4, 5, 6]),
+            (2, &[3, 2, 1, 6, 5, 4]),
+            (3, &[6, 5, 4, 3, 2, 1]),
+            (4, &[4, 5, 6, 1, 2, 3]),
+            (5, &[1, 4, 2, 5, 3, 6]),
+            (6, &[4, 1, 5, 2, 6, 3]),
+            (7, &[6, 3, 5, 2, 4, 1]),
+            (8, &[3, 6, 2, 5, 1, 4]),
+        ];
+        for (value, expected) in cases {
+            let o = Orientation::from_value(value);
+            let upright = o.apply_rgb(&stored, 3, 2);
+            let labels: Vec<u8> = upright.chunks(3).map(|p| p[0]).collect();
+            assert_eq!(labels, expected, "orientation {value}");
+            let size = if o.swaps_axes() { (2, 3) } else { (3, 2) };
+            assert_eq!(o.upright_size(3, 2), size, "orientation {value}");
+        }
+    }
+
+    // Mapping a rectangle to stored pixels agrees with where `apply_rgb` takes each pixel from.
+    #[test]
+    fn to_stored_matches_pixel_mapping() {
+        let (sw, sh) = (7, 5);
+        for value in 1..=8 {
+            let o = Orientation::from_value(value);
+            let (uw, uh) = o.upright_size(sw, sh);
+            for (u, v) in [(0, 0), (uw - 1, 0), (0, uh - 1), (2, 3), (uw - 1, uh - 1)] {
+                let (x, y) = o.stored_pixel(u, v, sw, sh);
+                let mapped = o.to_stored(rect(f64::from(u), f64::from(v), 1.0, 1.0), sw, sh);
+                assert_close(
+                    mapped,
+                    rect(f64::from(x), f64::from(y), 1.0, 1.0),
+                    &format!("orientation {value}, pixel ({u}, {v})"),
+                );
+            }
+            let wide = o.to_stored(rect(1.0, 2.0, 3.0, 1.0), sw, sh);
+            let swapped = if o.swaps_axes() { (1.0, 3.0) } else { (3.0, 1.0) };
+            assert_eq!((wide.width, wide.height), swapped, "orientation {value}");
+        }
+    }
+
+    // Out-of-range EXIF values count as upright.
+    #[test]
+    fn unknown_values_are_upright() {
+        for value in [0, 9, 255, u32::MAX] {
+            assert_eq!(Orientation::from_value(value), Orientation::UPRIGHT, "{value}");
+        }
+        assert_eq!(Orientation::from_exif(b"no exif here"), Orientation::UPRIGHT);
+    }
+
+    // The default and cropped frames have the expected place and the 35:45 shape.
+    #[test]
+    fn frames() {
+        let w45 = |h: f64| h * 413.0 / 531.0;
+        let cases = [
+            // Landscape: full height, centred horizontally.
+            ("landscape", 4032, 3024, None, rect((4032.0 - w45(3024.0)) / 2.0, 0.0, w45(3024.0), 3024.0)),
+            // Exactly 35:45: the whole image.
+            ("exact", 350, 450, None, rect(0.0, 0.0, 350.0, 450.0)),
+            // Tall portrait: full width, a quarter of the spare height above.
+            (
+                "portrait",
+                1080,
+                1920,
+                None,
+                rect(0.0, (1920.0 - 1080.0 * 45.0 / 35.0) / 4.0, 1080.0, 1080.0 * 45.0 / 35.0),
+            ),
+            // The smallest accepted photo.
+            ("minimum", 234, 300, None, rect((234.0 - w45(300.0)) / 2.0, 0.0, w45(300.0), 300.0)),
+            // A 35:45 crop is kept as is.
+            ("crop exact", 4032, 3024, crop(100, 200, 700, 900), rect(100.0, 200.0, 700.0, 900.0)),
+            // A wide crop is narrowed around its centre.
+            ("crop wide", 4032, 3024, crop(0, 0, 1000, 900), rect((1000.0 - 700.0) / 2.0, 0.0, 700.0, 900.0)),
+            // A tall crop is shortened around its centre.
+            ("crop tall", 4032, 3024, crop(0, 0, 700, 1000), rect(0.0, 50.0, 700.0, 900.0)),
+            // A crop touching the far corner is inside.
+            ("crop corner", 1000, 1000, crop(300, 100, 700, 900), rect(300.0, 100.0, 700.0, 900.0)),
+        ];
+        for (name, w, h, c, expected) in cases {
+            let got = frame(w, h, c).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_close(got, expected, name);
+            assert!((got.width / got.height - 35.0 / 45.0).abs() < 1e-9, "{name}: shape");
+        }
+    }
+
+    // Frames that cannot make a sharp ID photo, and crops outside the image, are refused.
+    #[test]
+    fn refused_frames() {
+        let cases = [
+            ("short image", 400, 299, None, "too small"),
+            ("narrow image", 233, 1000, None, "too small"),
+            ("tiny image", 1, 1, None, "too small"),
+            ("crop past right edge", 1000, 1000, crop(301, 0, 700, 900), "outside"),
+            ("crop past bottom edge", 1000, 1000, crop(0, 101, 700, 900), "outside"),
+            ("crop overflowing u32", 1000, 1000, crop(u32::MAX, 0, 700, 900), "outside"),
+            ("crop too small", 4000, 3000, crop(0, 0, 233, 300), "crop too small"),
+            ("crop too flat", 4000, 3000, crop(0, 0, 2000, 299), "crop too small"),
+            ("crop zero", 4000, 3000, crop(0, 0, 0, 0), "crop too small"),
+        ];
+        for (name, w, h, c, expected) in cases {
+            let got = match frame(w, h, c) {
+                Err(PhotoError::TooSmall { width, height }) => {
+                    assert_eq!((width, height), (w, h), "{name}");
+                    "too small"
+                }
+                Err(PhotoError::CropOutside { width, height, .. }) => {
+                    assert_eq!((width, height), (w, h), "{name}");
+                    "outside"
+                }
+                Err(PhotoError::CropTooSmall { .. }) => "crop too small",
+                other => panic!("{name}: unexpected {other:?}"),
+            };
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Helpers shared by the unit tests: a valid request, small generated photos, a multipart body
+//! builder and an app over the in-memory store.
+
+use std::io::Cursor;
+use std::sync::OnceLock;
+
+use form::Demande;
+use image::{ImageFormat, Rgb, RgbImage};
+
+use crate::config::Config;
+use crate::idempotency::DossierSecret;
+use crate::photo::{self, IdPhoto};
+
+pub const ORIGIN: &str = "https://lycee.example.fr";
+
+pub fn secret() -> DossierSecret {
+    DossierSecret::new(b"unit-test-secret-unit-test-secret".to_vec()).unwrap()
+}
+
+pub fn config() -> Config {
+    Config { bucket: "demandes-test".to_owned(), allowed_origin: ORIGIN.to_owned(), dossier_secret: secret() }
+}
+
+/// A validated request as the schema would produce it.
+pub fn demande() -> Demande {
+    Demande {
+        charte: true,
+        nom: "Dupré".to_owned(),
+        prenom: "Léa".to_owned(),
+        date_naissance: time::macros::date!(2009 - 03 - 14),
+        email: "lea.dupre@example.org".to_owned(),
+        adresse: "12 rue des Écoles".to_owned(),
+        code_postal: "63000".to_owned(),
+        commune: "Clermont-Ferrand".to_owned(),
+        telephone: None,
+        etablissement: "Lycée Sidoine Apollinaire".to_owned(),
+        filiere: "Seconde générale et technologique".to_owned(),
+        envoi_etablissement: true,
+        recadrage: None,
+        submission_id: None,
+    }
+}
+
+/// A JPEG of the given size: a gradient, so that the encoder has something to compress.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = RgbImage::from_fn(width, height, |x, y| {
+        Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 128])
+    });
+    let mut bytes = Cursor::new(Vec::new());
+    image.write_to(&mut bytes, ImageFormat::Jpeg).unwrap();
+    bytes.into_inner()
+}
+
+/// A small upload that makes a valid ID photo.
+pub fn photo_upload() -> &'static [u8] {
+    static UPLOAD: OnceLock<Vec<u8>> = OnceLock::new();
+    UPLOAD.get_or_init(|| jpeg(480, 640))
+}
+
+/// The ID photo made from [`photo_upload`].
+pub fn id_photo() -> IdPhoto {
+    static PHOTO: OnceLock<IdPhoto> = OnceLock::new();
+    PHOTO.get_or_init(|| photo::process(photo_upload(), None).unwrap()).clone()
+}
+
+/// A `multipart/form-data` body, written part by part.
+#[derive(Clone, Default)]
+pub struct Multipart {
+    body: Vec<u8>,
+}
+
+const BOUNDARY: &str = "----unit-test-boundary-7MA4YWxkTrZu0gW";
+
+impl Multipart {
+    pub fn new() -> Multipart {
+        Multipart::default()
+    }
+
+    fn part(mut self, disposition: &str, content_type: Option<&str>, value: &[u8]) -> Multipart {
+        self.body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        self.body.extend_from_slice(format!("Content-Disposition: form-data; {disposition}\r\n").as_bytes());
+        if let Some(content_type) = content_type {
+            self.body.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
+        }
+        self.body.extend_from_slice(b"\r\n");
+        self.body.extend_from_slice(value);
+        self.body.extend_from_slice(b"\r\n");
+        self
+    }
+
+    pub fn text(self, name: &str, value: &str) -> Multipart {
+        self.raw_text(name, value.as_bytes())
+    }
+
+    pub fn raw_text(self, name: &str, value: &[u8]) -> Multipart {
+        self.part(&format!("name=\"{name}\""), None, value)
+    }
+
+    pub fn file(self, name: &str, file_name: &str, bytes: &[u8]) -> Multipart {
+        let disposition = format!("name=\"{name}\"; filename=\"{file_name}\"");
+        self.part(&disposition, Some("application/octet-stream"), bytes)
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut body = self.body.clone();
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        body
+    }
+
+    pub fn content_type(&self) -> String {
+        format!("multipart/form-data; boundary={BOUNDARY}")
+    }
+}

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 
@@ -32,15 +33,15 @@ def row(section, measure, ours, peer="", ratio="", target="", ok=None):
 
 
 def timed(cmd, cwd=None, env=None):
-    """Runs `cmd` under GNU time: (wall s, cpu s, peak RSS MB)."""
-    fmt = "%e %U %S %M"
-    with tempfile.NamedTemporaryFile("r") as out:
-        start = time.perf_counter()
-        subprocess.run(["/usr/bin/time", "-o", out.name, "-f", fmt] + cmd, cwd=cwd, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall = time.perf_counter() - start
-        _, user, system, rss = out.read().split()[-4:]
-    return wall, float(user) + float(system), int(rss) / 1024
+    """Runs `cmd`: (wall s, CPU s of user and system, peak RSS MB), from the kernel's rusage."""
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise subprocess.CalledProcessError(child.returncode, cmd)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def median_of(samples, i):
@@ -125,6 +126,210 @@ def bench_serve(work, rounds):
         page.write_text(original)
     ms = statistics.median(times)
     row("serve", "one page of 10,000 changed → page served anew (ms)", f"{ms:.0f}", "", "", "≤ 100 ms", ms <= 100)
+
+
+# --- photo -------------------------------------------------------------------------------------
+
+PHOTOS = pathlib.Path(os.environ.get("PHOTOS_DIR", ROOT.parent / "shared" / "photos"))
+ID_W, ID_H = 413, 531
+
+
+def twelve_megapixels(work):
+    """A 4032×3024 JPEG made from a real photo (upscaled, with sensor-like noise), like a phone's."""
+    import numpy as np
+    from PIL import Image
+    path = work / "phone-12mp.jpg"
+    if not path.exists():
+        base = Image.open(PHOTOS / "phone-jolla-8mp.jpg").convert("RGB").resize((4032, 3024), Image.LANCZOS)
+        noise = np.random.default_rng(7).normal(0, 3, (3024, 4032, 3))
+        pixels = np.clip(np.asarray(base, dtype=np.float32) + noise, 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(path, quality=92)
+    return path
+
+
+def centre_crop(path):
+    """The largest centred 35:45 rectangle of the upright photo, as vipsthumbnail's centre crop."""
+    from PIL import Image, ImageOps
+    w, h = ImageOps.exif_transpose(Image.open(path)).size
+    if w * 45 > h * 35:
+        cw, ch = round(h * 35 / 45), h
+    else:
+        cw, ch = w, round(w * 45 / 35)
+    return ((w - cw) // 2, (h - ch) // 2, cw, ch)
+
+
+def ssim(a, b):
+    """Mean SSIM of two same-size greyscale images (8×8 windows, the usual constants). Chosen
+    because it weighs structure (edges of a face) over exact values, as a viewer does."""
+    import numpy as np
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    k = 8
+    def windows(x):
+        h, w = (x.shape[0] // k) * k, (x.shape[1] // k) * k
+        return x[:h, :w].reshape(h // k, k, w // k, k).swapaxes(1, 2).reshape(-1, k * k)
+    wa, wb = windows(a), windows(b)
+    ma, mb = wa.mean(1), wb.mean(1)
+    va, vb = wa.var(1), wb.var(1)
+    cov = ((wa - ma[:, None]) * (wb - mb[:, None])).mean(1)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    return float((((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma ** 2 + mb ** 2 + c1) * (va + vb + c2))).mean())
+
+
+def reference(path, crop):
+    """The upright original, cropped, downscaled with Lanczos in full precision: the ideal."""
+    import numpy as np
+    from PIL import Image, ImageOps
+    x, y, w, h = crop
+    img = ImageOps.exif_transpose(Image.open(path)).convert("L").crop((x, y, x + w, y + h))
+    return np.asarray(img.resize((ID_W, ID_H), Image.LANCZOS))
+
+
+def grey(path):
+    import numpy as np
+    from PIL import Image
+    return np.asarray(Image.open(path).convert("L"))
+
+
+def vips_cmd(src, out, quality):
+    return ["vipsthumbnail", str(src), "--size", f"{ID_W}x{ID_H}", "--smartcrop", "centre",
+            "-o", f"{out}[Q={quality},strip,optimize_coding]"]
+
+
+def bench_photo(work, rounds):
+    inputs = sorted(p for p in PHOTOS.glob("*.jpg")) + [twelve_megapixels(work)]
+    worst_mem, cpu_ratios = 0.0, []
+    for src in inputs:
+        crop = centre_crop(src)
+        ours_out, vips_out = work / "ours.jpg", work / "vips.jpg"
+        ours_cmd = [str(BIN / "photo"), str(src), str(ours_out), "--crop", ",".join(map(str, crop))]
+        subprocess.run(ours_cmd, check=True, stdout=subprocess.DEVNULL)
+        ours_bytes = ours_out.stat().st_size
+        # Compare quality at the same size: the libvips quality whose output is closest to ours.
+        def vips_size(q):
+            subprocess.run(vips_cmd(src, vips_out, q), check=True)
+            return vips_out.stat().st_size
+        best_q = min(range(50, 101, 2), key=lambda q: abs(vips_size(q) - ours_bytes))
+        subprocess.run(vips_cmd(src, vips_out, best_q), check=True)
+        vips_bytes = vips_out.stat().st_size
+        ref = reference(src, crop)
+        ours_q, vips_q = ssim(grey(ours_out), ref), ssim(grey(vips_out), ref)
+        ours, vips = [], []
+        for _ in range(rounds):
+            ours.append(timed(ours_cmd))
+            vips.append(timed(vips_cmd(src, vips_out, best_q)))
+        o_cpu, v_cpu = median_of(ours, 1), median_of(vips, 1)
+        o_mem, v_mem = median_of(ours, 2), median_of(vips, 2)
+        worst_mem = max(worst_mem, o_mem)
+        cpu_ratios.append(o_cpu / v_cpu)
+        name = src.name
+        row(f"photo {name}", "CPU time (ms)", f"{o_cpu * 1000:.1f}", f"{v_cpu * 1000:.1f}", f"{o_cpu / v_cpu:.2f}×",
+            "≤ 0.7× vipsthumbnail", o_cpu / v_cpu <= 0.7)
+        row(f"photo {name}", "peak memory (MB)", f"{o_mem:.1f}", f"{v_mem:.1f}", f"{o_mem / v_mem:.2f}×", "≤ 40 MB",
+            o_mem <= 40)
+        row(f"photo {name}", f"output KB / SSIM vs reference (vips at Q={best_q})",
+            f"{ours_bytes / 1024:.0f} / {ours_q:.4f}", f"{vips_bytes / 1024:.0f} / {vips_q:.4f}", "",
+            "≤ 200 KB, SSIM ≥ vips'", ours_bytes <= 200 * 1024 and ours_q >= vips_q - 0.0005)
+
+
+# --- load --------------------------------------------------------------------------------------
+
+def multipart(fields, photo_name, photo):
+    boundary = "----passregion-bench-" + os.urandom(8).hex()
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="{photo_name}"\r\n'
+                 f"Content-Type: image/jpeg\r\n\r\n".encode() + photo + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def wait_http(url, deadline_s=300):
+    deadline = time.time() + deadline_s
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.time() > deadline:
+                raise RuntimeError(f"{url} did not answer")
+            time.sleep(0.3)
+
+
+def bench_load(work, rounds, requests=120, concurrency=4):
+    import concurrent.futures
+    import tomllib
+    import uuid
+    photo = twelve_megapixels(work).read_bytes()
+    # A 3 MB phone photo: the 12-megapixel JPEG re-encoded until it weighs about 3 MB.
+    from PIL import Image
+    big = work / "phone-3mb.jpg"
+    if not big.exists():
+        img = Image.open(twelve_megapixels(work))
+        for q in range(95, 40, -5):
+            img.save(big, quality=q)
+            if big.stat().st_size <= 3_200_000:
+                break
+    photo = big.read_bytes()
+    schema = tomllib.loads((ROOT / "content" / "form.toml").read_text())
+    filiere = next(f for f in schema["fields"] if f["name"] == "filiere")["options"][0]
+    s3_port, invoke_port = free_port(), free_port()
+    env = dict(os.environ, BUCKET_NAME="bench-demandes", ALLOWED_ORIGIN="http://127.0.0.1:8000",
+               DOSSIER_SECRET="bench-secret-bench-secret-bench-secret!", AWS_REGION="eu-west-3",
+               AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+               AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{s3_port}", RUST_LOG="warn")
+    moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(s3_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lam = subprocess.Popen(["cargo", "lambda", "watch", "--release", "--ignore-changes", "--disable-cors",
+                            "--invoke-address", "127.0.0.1", "--invoke-port", str(invoke_port),
+                            "--package", "handler", "--bin", "handler"], cwd=ROOT, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{invoke_port}/lambda-url/handler/demande"
+    try:
+        wait_http(f"http://127.0.0.1:{s3_port}/")
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{s3_port}/bench-demandes", method="PUT"))
+        wait_http(url)
+
+        def submit(i):
+            fields = {"charte": "on", "nom": "Martin", "prenom": "Camille", "date_naissance": "2009-03-12",
+                      "email": "camille.martin@example.fr", "adresse": "1 rue de l’Essai", "code_postal": "63000",
+                      "commune": "Clermont-Ferrand", "etablissement": "Lycée du Banc d’Essai", "filiere": filiere,
+                      "envoi_etablissement": "on", "submission_id": str(uuid.uuid4())}
+            body, ctype = multipart(fields, "photo.jpg", photo)
+            req = urllib.request.Request(url, data=body, method="POST",
+                                         headers={"Content-Type": ctype, "Accept": "application/json"})
+            start = time.perf_counter()
+            with urllib.request.urlopen(req, timeout=60) as r:
+                r.read()
+                assert r.status == 201, r.status
+            return (time.perf_counter() - start) * 1000
+
+        for i in range(concurrency * 2):  # warm-up: the first invocation starts the function
+            submit(i)
+        start = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+            latencies = sorted(pool.map(submit, range(requests)))
+        elapsed = time.perf_counter() - start
+        pids = subprocess.run(["pgrep", "-f", "target/release/handler"], capture_output=True, text=True).stdout.split()
+        rss = 0
+        for pid in pids:
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmHWM:"):
+                    rss = max(rss, int(line.split()[1]) / 1024)
+    finally:
+        os.killpg(lam.pid, 15)
+        moto.terminate()
+        lam.wait()
+        moto.wait()
+    p50 = statistics.median(latencies)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    label = f"{requests} submissions of a {len(photo) / 1e6:.1f} MB photo, concurrency {concurrency}"
+    row("handler load", f"{label}: p50 latency (ms)", f"{p50:.0f}", "", "", "≤ 150 ms", p50 <= 150)
+    row("handler load", "p99 latency (ms)", f"{p99:.0f}")
+    row("handler load", "throughput (requests/s)", f"{requests / elapsed:.1f}")
+    row("handler load", "function peak RSS (MB)", f"{rss:.0f}", "", "", "≤ 128 MB", 0 < rss <= 128)
 
 
 # --- weight ------------------------------------------------------------------------------------

@@ -6,13 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use form::{Crop, Schema};
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use time::OffsetDateTime;
 
 use crate::commit::{self, CommitError, Submission};
 use crate::config::Config;
-use crate::cors;
+use crate::cors::{self, AllowedOrigins};
 use crate::idempotency::{DossierSecret, IdempotencyKey};
 use crate::multipart::{self, MultipartError};
 use crate::photo::{self, IdPhoto, PhotoError};
@@ -31,8 +31,7 @@ pub struct App<S> {
     schema: Schema,
     store: S,
     secret: DossierSecret,
-    origin: String,
-    origin_header: HeaderValue,
+    origins: AllowedOrigins,
     /// Text fields read from the body: the schema's fields and the honeypot.
     known_fields: BTreeSet<String>,
 }
@@ -81,8 +80,6 @@ impl Trace {
 
 impl<S: Store> App<S> {
     pub fn new(schema: Schema, store: S, config: &Config) -> App<S> {
-        let origin_header = HeaderValue::from_str(&config.allowed_origin)
-            .expect("a validated origin is a valid header value");
         let mut known_fields: BTreeSet<String> =
             schema.fields().iter().map(|field| field.name.clone()).collect();
         known_fields.insert(schema.honeypot().to_owned());
@@ -90,8 +87,7 @@ impl<S: Store> App<S> {
             schema,
             store,
             secret: config.dossier_secret.clone(),
-            origin: config.allowed_origin.clone(),
-            origin_header,
+            origins: config.allowed_origins.clone(),
             known_fields,
         }
     }
@@ -108,17 +104,20 @@ impl<S: Store> App<S> {
         let method = request.method().clone();
         let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
         let json = response::wants_json(header(header::ACCEPT));
-        let back = response::back_link(header(header::REFERER), &self.origin);
+        let back = response::back_link(header(header::REFERER), &self.origins);
+        // Echoed only when allowed; another origin gets no CORS header, so its page cannot read
+        // the answer.
+        let origin = self.origins.matching(request.headers().get(header::ORIGIN)).cloned();
         let mut response = if !is_route(request_path(&request)) {
             Reply::Failure(Failure::NotFound).into_response(json, back.as_deref())
         } else if method == Method::OPTIONS {
-            cors::preflight(&self.origin_header)
+            cors::preflight(origin.as_ref())
         } else if method == Method::POST {
             self.submit(request, now, &mut trace).await.into_response(json, back.as_deref())
         } else {
             Reply::Failure(Failure::MethodNotAllowed).into_response(json, back.as_deref())
         };
-        cors::allow_origin(&mut response, &self.origin_header);
+        cors::allow_origin(&mut response, origin.as_ref());
         trace.emit(&method, response.status(), started.elapsed());
         response
     }
@@ -276,6 +275,7 @@ mod tests {
     use super::*;
     use crate::store::memory::MemoryStore;
     use crate::testing::{Multipart, ORIGIN, config, jpeg, photo_upload};
+    use lambda_http::http::HeaderValue;
 
     const NOW: OffsetDateTime = time::macros::datetime!(2025-09-01 08:30:00 UTC);
 
@@ -329,6 +329,7 @@ mod tests {
             .header(header::CONTENT_TYPE, body.content_type())
             .header(header::ACCEPT, accept)
             .header(header::REFERER, format!("{ORIGIN}/demande/"))
+            .header(header::ORIGIN, ORIGIN)
             .body(Body::Binary(body.bytes()))
             .unwrap()
     }
@@ -365,7 +366,7 @@ mod tests {
 
     // Other paths give 404, other methods 405, the preflight 204; all carry the allowed origin.
     #[tokio::test]
-    async fn routing_and_cors() {
+    async fn routing() {
         let app = app();
         let cases = [
             (request("GET", "/autre"), 404),
@@ -373,16 +374,46 @@ mod tests {
             (request("PUT", "/lambda-url/handler/demande"), 405),
             (request("OPTIONS", "/demande"), 204),
         ];
-        for (request, status) in cases {
+        for (mut request, status) in cases {
+            request.headers_mut().insert(header::ORIGIN, HeaderValue::from_static(ORIGIN));
             let response = app.handle(request, NOW).await;
             assert_eq!(response.status().as_u16(), status);
             assert_eq!(response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
         }
-        let preflight = app.handle(request("OPTIONS", "/demande"), NOW).await;
-        assert_eq!(preflight.headers()[header::ACCESS_CONTROL_ALLOW_METHODS], "POST, OPTIONS");
         let not_found = text(&app.handle(request("GET", "/autre"), NOW).await);
         assert!(not_found.contains("Page introuvable"));
         assert!(app.store().keys().is_empty());
+    }
+
+    // Each response echoes the request's origin when it is listed (`null`, from a file, too) and
+    // names none otherwise; a preflight from an origin not listed gets no CORS header at all.
+    #[tokio::test]
+    async fn cors_echoes_listed_origins() {
+        let app = app();
+        let cases = [
+            ("OPTIONS", Some(ORIGIN), Some(ORIGIN)),
+            ("OPTIONS", Some("null"), Some("null")),
+            ("OPTIONS", Some("https://autre.example.fr"), None),
+            ("OPTIONS", None, None),
+            ("POST", Some(ORIGIN), Some(ORIGIN)),
+            ("POST", Some("null"), Some("null")),
+            ("POST", Some("http://lycee.example.fr"), None),
+            ("POST", None, None),
+        ];
+        for (method, origin, echoed) in cases {
+            let mut request = request(method, "/demande");
+            if let Some(origin) = origin {
+                request.headers_mut().insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+            }
+            let response = app.handle(request, NOW).await;
+            let headers = response.headers();
+            let allow = headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).map(|v| v.to_str().unwrap());
+            assert_eq!(allow, echoed, "{method} from {origin:?}");
+            assert_eq!(headers[header::VARY], "Origin", "{method} from {origin:?}");
+            let methods = headers.get(header::ACCESS_CONTROL_ALLOW_METHODS).map(|v| v.to_str().unwrap());
+            let expected_methods = (method == "OPTIONS" && echoed.is_some()).then_some("POST, OPTIONS");
+            assert_eq!(methods, expected_methods, "{method} from {origin:?}");
+        }
     }
 
     // A valid form gets 201 and a JSON receipt; photo and record are stored under its number.

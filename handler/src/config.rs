@@ -5,11 +5,13 @@
 
 use std::ffi::OsString;
 
+use crate::cors::AllowedOrigins;
 use crate::idempotency::{DossierSecret, MIN_SECRET_BYTES};
 
 /// The bucket that receives photos and records.
 pub const BUCKET_NAME: &str = "BUCKET_NAME";
-/// The site's origin (`https://lycee.example.fr`), the only one allowed to post with `fetch`.
+/// The origins allowed to post with `fetch`, comma-separated: the site's (`https://lycee.example.fr`)
+/// and `null` for pages opened from a file (`file://`, a school's offline copy).
 pub const ALLOWED_ORIGIN: &str = "ALLOWED_ORIGIN";
 /// The secret that turns an idempotency key into a dossier number.
 pub const DOSSIER_SECRET: &str = "DOSSIER_SECRET";
@@ -18,7 +20,7 @@ pub const DOSSIER_SECRET: &str = "DOSSIER_SECRET";
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bucket: String,
-    pub allowed_origin: String,
+    pub allowed_origins: AllowedOrigins,
     pub dossier_secret: DossierSecret,
 }
 
@@ -34,7 +36,7 @@ pub enum ConfigError {
     )]
     Bucket(String),
     #[error(
-        "`ALLOWED_ORIGIN` must be an origin such as `https://lycee.example.fr` (scheme, host, optional port, nothing else), found `{0}`"
+        "`ALLOWED_ORIGIN` must be a comma-separated list of origins such as `https://lycee.example.fr` (scheme, host, optional port, nothing else) or `null` (pages opened from a file), found `{0}`"
     )]
     Origin(String),
     #[error(
@@ -67,12 +69,13 @@ impl Config {
         if !is_bucket_name(&bucket) {
             return Err(ConfigError::Bucket(bucket));
         }
-        let origin = read(ALLOWED_ORIGIN)?;
-        let allowed_origin = parse_origin(&origin).ok_or(ConfigError::Origin(origin))?;
+        let allowed_origins = AllowedOrigins::parse(&read(ALLOWED_ORIGIN)?)
+            .ok_or(ConfigError::Missing(ALLOWED_ORIGIN))?
+            .map_err(ConfigError::Origin)?;
         let secret = read(DOSSIER_SECRET)?;
         let dossier_secret =
             DossierSecret::new(secret.into_bytes()).map_err(|short| ConfigError::SecretTooShort(short.0))?;
-        Ok(Config { bucket, allowed_origin, dossier_secret })
+        Ok(Config { bucket, allowed_origins, dossier_secret })
     }
 }
 
@@ -86,21 +89,6 @@ fn is_bucket_name(name: &str) -> bool {
         && !name.contains("..")
 }
 
-/// Reads an origin as browsers send it in the `Origin` header: scheme, host and port only. A
-/// trailing slash is forgiven; a path, query, fragment or user name is refused because the browser
-/// would never send it, so CORS would silently fail.
-fn parse_origin(value: &str) -> Option<String> {
-    let url = url::Url::parse(value.trim()).ok()?;
-    let plain = matches!(url.scheme(), "http" | "https")
-        && url.host().is_some()
-        && url.path() == "/"
-        && url.query().is_none()
-        && url.fragment().is_none()
-        && url.username().is_empty()
-        && url.password().is_none();
-    plain.then(|| url.origin().ascii_serialization())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,23 +99,26 @@ mod tests {
         move |name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| OsString::from(value))
     }
 
-    // A complete environment gives a configuration with the origin normalised.
+    // A complete environment gives a configuration with the origins normalised, `null` included.
     #[test]
     fn reads_a_complete_environment() {
         let vars = [
             (BUCKET_NAME, "pass-region-demandes"),
-            (ALLOWED_ORIGIN, "https://Lycee.example.fr/"),
+            (ALLOWED_ORIGIN, "https://Lycee.example.fr/, null"),
             (DOSSIER_SECRET, SECRET),
         ];
         let config = Config::from_lookup(lookup(&vars)).unwrap();
         assert_eq!(config.bucket, "pass-region-demandes");
-        assert_eq!(config.allowed_origin, "https://lycee.example.fr");
+        for origin in ["https://lycee.example.fr", "null"] {
+            assert!(config.allowed_origins.contains(origin), "{origin}");
+        }
+        assert!(!config.allowed_origins.contains("https://Lycee.example.fr/"));
     }
 
     // Each missing or malformed setting is refused with the error that names it.
     #[test]
     fn refuses_missing_or_wrong_settings() {
-        let cases: [(&[(&str, &str)], ConfigError); 10] = [
+        let cases: [(&[(&str, &str)], ConfigError); 12] = [
             (
                 &[(ALLOWED_ORIGIN, "https://a.fr"), (DOSSIER_SECRET, SECRET)],
                 ConfigError::Missing(BUCKET_NAME),
@@ -162,6 +153,18 @@ mod tests {
                 ConfigError::Origin("ftp://a.fr".into()),
             ),
             (
+                &[
+                    (BUCKET_NAME, "bucket"),
+                    (ALLOWED_ORIGIN, "https://a.fr, file://"),
+                    (DOSSIER_SECRET, SECRET),
+                ],
+                ConfigError::Origin("file://".into()),
+            ),
+            (
+                &[(BUCKET_NAME, "bucket"), (ALLOWED_ORIGIN, " , "), (DOSSIER_SECRET, SECRET)],
+                ConfigError::Missing(ALLOWED_ORIGIN),
+            ),
+            (
                 &[(BUCKET_NAME, "bucket"), (ALLOWED_ORIGIN, "https://a.fr")],
                 ConfigError::Missing(DOSSIER_SECRET),
             ),
@@ -181,17 +184,5 @@ mod tests {
         let message = ConfigError::Missing(DOSSIER_SECRET).to_string();
         assert_eq!(message, "environment variable `DOSSIER_SECRET` is not set");
         assert!(ConfigError::SecretTooShort(3).to_string().contains("at least 32 bytes"));
-    }
-
-    // Origins with a port or an IP address are accepted, as local development needs them.
-    #[test]
-    fn accepts_local_origins() {
-        for (input, expected) in [
-            ("http://localhost:8000", "http://localhost:8000"),
-            ("http://127.0.0.1:4000/", "http://127.0.0.1:4000"),
-            ("https://example.org:443", "https://example.org"),
-        ] {
-            assert_eq!(parse_origin(input).as_deref(), Some(expected), "{input}");
-        }
     }
 }

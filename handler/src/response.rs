@@ -12,6 +12,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::cors::AllowedOrigins;
 use crate::html;
 
 /// Seconds a client should wait before sending again after a 503.
@@ -194,11 +195,13 @@ pub fn wants_json(accept: Option<&str>) -> bool {
     })
 }
 
-/// The link back to the form: the `Referer`, when it is a page of the site itself. A link to any
-/// other origin could send the student somewhere unexpected, so then there is none.
-pub fn back_link(referer: Option<&str>, site_origin: &str) -> Option<String> {
+/// The link back to the form: the `Referer`, when it is a page of the site itself (an allowed
+/// origin). A link to any other origin could send the student somewhere unexpected, so then there
+/// is none; nor for an opaque origin such as `file://`, which `null` in the list does not name.
+pub fn back_link(referer: Option<&str>, site: &AllowedOrigins) -> Option<String> {
     let url = url::Url::parse(referer?).ok()?;
-    (url.origin().ascii_serialization() == site_origin).then(|| url.to_string())
+    let origin = url.origin();
+    (origin.is_tuple() && site.contains(&origin.ascii_serialization())).then(|| url.to_string())
 }
 
 #[cfg(test)]
@@ -295,19 +298,22 @@ mod tests {
         }
     }
 
-    // Only a referer on the site's own origin becomes a link back.
+    // Only a referer on one of the site's own origins becomes a link back; `null` names none.
     #[test]
     fn back_links() {
-        let site = "https://lycee.example.fr";
+        let site =
+            AllowedOrigins::parse("https://lycee.example.fr, http://127.0.0.1:8000, null").unwrap().unwrap();
         let cases = [
             (Some("https://lycee.example.fr/demande/"), Some("https://lycee.example.fr/demande/")),
+            (Some("http://127.0.0.1:8000/demande.html"), Some("http://127.0.0.1:8000/demande.html")),
             (Some("https://lycee.example.fr.evil.test/demande/"), None),
             (Some("http://lycee.example.fr/demande/"), None),
+            (Some("file:///media/usb/site/demande.html"), None),
             (Some("not a url"), None),
             (None, None),
         ];
         for (referer, expected) in cases {
-            assert_eq!(back_link(referer, site).as_deref(), expected, "{referer:?}");
+            assert_eq!(back_link(referer, &site).as_deref(), expected, "{referer:?}");
         }
     }
 }

@@ -8,6 +8,7 @@ use form::Demande;
 use image::{ImageFormat, Rgb, RgbImage};
 
 use crate::config::Config;
+use crate::cors::AllowedOrigins;
 use crate::idempotency::DossierSecret;
 use crate::photo::{self, IdPhoto};
 
@@ -17,8 +18,10 @@ pub fn secret() -> DossierSecret {
     DossierSecret::new(b"unit-test-secret-unit-test-secret".to_vec()).unwrap()
 }
 
+/// The site's origin and `null` (pages opened from a file).
 pub fn config() -> Config {
-    Config { bucket: "demandes-test".to_owned(), allowed_origin: ORIGIN.to_owned(), dossier_secret: secret() }
+    let allowed_origins = AllowedOrigins::parse(&format!("{ORIGIN},null")).unwrap().unwrap();
+    Config { bucket: "demandes-test".to_owned(), allowed_origins, dossier_secret: secret() }
 }
 
 /// A validated request as the schema would produce it.

@@ -9,6 +9,7 @@ mod support;
 
 use std::io::Cursor;
 
+use handler::cors::AllowedOrigins;
 use handler::idempotency::{DossierSecret, IdempotencyKey};
 use handler::{App, Config, ObjectKey, PutOutcome, S3Store, Store};
 use image::{ImageFormat, Rgb, RgbImage};
@@ -22,7 +23,8 @@ const SUBMISSION_ID: &str = "3f0b9c2e-8d4a-4f61-b7e5-0c2d9a1e6b53";
 const ORIGIN: &str = "http://localhost:8000";
 
 fn config() -> Config {
-    Config { bucket: BUCKET.to_owned(), allowed_origin: ORIGIN.to_owned(), dossier_secret: secret() }
+    let allowed_origins = AllowedOrigins::parse(ORIGIN).unwrap().unwrap();
+    Config { bucket: BUCKET.to_owned(), allowed_origins, dossier_secret: secret() }
 }
 
 fn secret() -> DossierSecret {
@@ -63,6 +65,7 @@ fn request(schema: &form::Schema) -> Request {
         .uri("https://function.example/demande")
         .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
         .header(header::ACCEPT, "application/json")
+        .header(header::ORIGIN, ORIGIN)
         .body(Body::Binary(body))
         .unwrap()
 }

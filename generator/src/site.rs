@@ -225,7 +225,7 @@ impl Site {
         self.render_print(&Renderer { content: &self.content, pictures: &self.pictures })
     }
 
-    fn nav(&self, from_dir: &str, current: Option<usize>, print: bool) -> Vec<Link> {
+    fn nav(&self, from_dir: &str, current: Option<usize>) -> Vec<Link> {
         let content = &self.content;
         let current_guide = current.and_then(|i| content.guide_of(i)).map(|g| g.index);
         let mut nav = Vec::new();
@@ -247,13 +247,8 @@ impl Site {
             nav.push((rank, Link { title, url: relative(from_dir, &page.output), current: is_current }));
         }
         nav.sort_by_key(|(rank, _)| *rank);
-        let mut nav: Vec<Link> = nav.into_iter().map(|(_, link)| link).collect();
-        nav.push(Link {
-            title: "Tout le guide à imprimer".to_owned(),
-            url: relative(from_dir, PRINT_PAGE),
-            current: print.then_some("page"),
-        });
-        nav
+        // The print page is linked from every page's footer rather than the menu.
+        nav.into_iter().map(|(_, link)| link).collect()
     }
 
     fn render_page(&self, renderer: &Renderer, index: usize) -> Result<Output> {
@@ -323,7 +318,7 @@ impl Site {
             form,
             root: root_from(from_dir),
             page: self.page_view(page, html, kind),
-            nav: self.nav(from_dir, Some(index), false),
+            nav: self.nav(from_dir, Some(index)),
             guide,
             step,
             sections: Vec::new(),
@@ -367,6 +362,10 @@ impl Site {
         };
         let in_guide = |i: usize| content.guide_of(i).is_some();
         for (i, page) in content.pages.iter().enumerate() {
+            // Pages with a template of their own (the form, the photo tool) are for screens.
+            if page.template.is_some() {
+                continue;
+            }
             let section = match page.kind {
                 PageKind::Home => Some(Vec::new()),
                 PageKind::Guide => {
@@ -407,7 +406,7 @@ impl Site {
                 kind: "print",
                 canonical: None,
             },
-            nav: self.nav("", None, true),
+            nav: self.nav("", None),
             guide: None,
             step: None,
             sections: sections.into_iter().map(|(_, s)| s).collect(),
@@ -421,7 +420,7 @@ impl Site {
     fn render_not_found(&self) -> Result<Output> {
         let content = &self.content;
         let root = content.config.base_url.clone().unwrap_or_default();
-        let mut nav = self.nav("", None, false);
+        let mut nav = self.nav("", None);
         for link in &mut nav {
             link.url = format!("{root}{}", link.url);
         }

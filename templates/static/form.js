@@ -847,31 +847,6 @@
   const submitButton = $('envoyer');
   const sendStatus = $('envoi-etat');
 
-  /**
-   * From file:// the page's origin is opaque ("null"), which the handler's CORS rule cannot name:
-   * fetch could send but never read the answer. There the form is posted as a page, with the
-   * reduced photo put into the file input, and the handler's HTML receipt replaces the page.
-   */
-  function postAsPage() {
-    let photoSent = false;
-    if (photo.blob && window.DataTransfer) {
-      try {
-        const transfer = new DataTransfer();
-        transfer.items.add(new File([photo.blob], 'photo.jpg', { type: 'image/jpeg' }));
-        photoInput.files = transfer.files;
-        photoSent = photoInput.files.length === 1;
-      } catch {
-        photoSent = false;
-      }
-    }
-    // The crop is in pixels of the reduced photo: without it, the handler centres the original.
-    if (!photoSent) cropInput.value = '';
-    saveValues();
-    setState('sending');
-    sendStatus.textContent = TEXT.sending;
-    HTMLFormElement.prototype.submit.call(form);
-  }
-
   async function send() {
     setState('sending');
     submitButton.setAttribute('aria-disabled', 'true');
@@ -948,8 +923,7 @@
     generalMessage = '';
     summaryShown = false;
     summary.hidden = true;
-    if (window.location.protocol === 'file:') postAsPage();
-    else send();
+    send();
   });
 
   // ---------------------------------------------------------------- the receipt
@@ -1041,8 +1015,8 @@
 
   // ---------------------------------------------------------------- start
 
-  // Back from the handler's receipt page (file://), the page may come from the back-forward
-  // cache still marked as sending: make it usable again.
+  // A page left while sending may come back from the back-forward cache still marked as
+  // sending: make it usable again.
   window.addEventListener('pageshow', (event) => {
     if (event.persisted && state() === 'sending') setState('empty');
   });

@@ -14,7 +14,9 @@
 
   const form = document.getElementById('form-demande');
   const schemaScript = document.getElementById('form-schema');
-  if (!form || !schemaScript || !window.fetch || !window.FormData || !window.Blob || !''.normalize) return;
+  if (!form || !schemaScript || !window.PassImage || !window.fetch || !window.FormData || !window.Blob || !''.normalize) {
+    return;
+  }
   let schema;
   try {
     schema = JSON.parse(schemaScript.textContent);
@@ -22,14 +24,15 @@
     return;
   }
 
+  const { formatSize, isHeic, decode, reduce } = window.PassImage; // static/image.js
   const $ = (id) => document.getElementById(id);
   const fields = new Map(schema.fields.map((field) => [field.name, field]));
   const rules = schema.rules;
 
   // The uploaded photo: longest side and size budget. The endpoint takes 6 MB at most; the text
   // fields weigh a few kilobytes, so 1 MB leaves a wide margin and keeps slow uploads short.
-  const UPLOAD_MAX_SIDE = 1600;
-  const UPLOAD_MAX_BYTES = 1000000;
+  // Should no JPEG fit, the last one tried is still sent: the endpoint's limit is far higher.
+  const UPLOAD_JPEG = { maxSide: 1600, maxBytes: 1000000, rounds: 5, qualities: [0.9, 0.82, 0.74, 0.66], shrink: 0.8 };
   // handler/src/photo.rs: the smallest 35:45 frame the server accepts, and the output height,
   // below which zooming further would only enlarge pixels.
   const MIN_FRAME_WIDTH = 234;
@@ -462,81 +465,6 @@
   /** The crop: zoom (1 = the largest frame) and centre, in pixels of the uploaded photo. */
   const crop = { zoom: 1, maxZoom: 1, cx: 0, cy: 0, coverWidth: 0, coverHeight: 0 };
 
-  /** A size in French: `1,96 Mo` or `460 Ko`. */
-  const formatSize = (bytes) => {
-    const number = new Intl.NumberFormat('fr-FR');
-    const megabytes = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 2 });
-    return bytes >= 1e6 ? `${megabytes.format(bytes / 1e6)} Mo` : `${number.format(Math.max(1, Math.round(bytes / 1e3)))} Ko`;
-  };
-
-  /** Reads the file's first bytes: HEIC/HEIF has an `ftyp` box with one of these brands. */
-  async function isHeic(file) {
-    try {
-      const head = new Uint8Array(await file.slice(0, 12).arrayBuffer());
-      const text = String.fromCharCode(...head);
-      return text.slice(4, 8) === 'ftyp' && /^(heic|heix|heim|heis|hevc|hevx|mif1|msf1)$/.test(text.slice(8, 12));
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * Decodes an image file upright (its EXIF orientation applied, as the browser shows it).
-   * Returns { source, width, height, release }.
-   */
-  async function decode(file) {
-    if (window.createImageBitmap) {
-      try {
-        const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
-        return { source: bitmap, width: bitmap.width, height: bitmap.height, release: () => bitmap.close() };
-      } catch {
-        // Fall back on an <img>, which also applies the orientation.
-      }
-    }
-    const url = URL.createObjectURL(file);
-    const img = new Image();
-    img.src = url;
-    try {
-      await img.decode();
-    } catch (error) {
-      URL.revokeObjectURL(url);
-      throw error;
-    }
-    return { source: img, width: img.naturalWidth, height: img.naturalHeight, release: () => URL.revokeObjectURL(url) };
-  }
-
-  const toBlob = (canvas, quality) =>
-    new Promise((resolve, reject) =>
-      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('toBlob failed'))), 'image/jpeg', quality),
-    );
-
-  /**
-   * Draws `source` at most `maxSide` pixels on its longest side and encodes it as JPEG, lowering
-   * the quality, then the size, until it weighs at most `maxBytes`. A JPEG made by a canvas has
-   * no metadata: the GPS position of a phone photo never leaves the device.
-   */
-  async function reduce(source, width, height, maxSide, maxBytes) {
-    let scale = Math.min(1, maxSide / Math.max(width, height));
-    let result = null;
-    for (let round = 0; round < 5; round++) {
-      const canvas = document.createElement('canvas');
-      canvas.width = Math.max(1, Math.round(width * scale));
-      canvas.height = Math.max(1, Math.round(height * scale));
-      const context = canvas.getContext('2d');
-      context.fillStyle = '#ffffff'; // transparent PNG pixels would turn black in a JPEG
-      context.fillRect(0, 0, canvas.width, canvas.height);
-      context.imageSmoothingQuality = 'high';
-      context.drawImage(source, 0, 0, canvas.width, canvas.height);
-      for (const quality of [0.9, 0.82, 0.74, 0.66]) {
-        const blob = await toBlob(canvas, quality);
-        result = { blob, width: canvas.width, height: canvas.height };
-        if (blob.size <= maxBytes) return result;
-      }
-      scale *= 0.8;
-    }
-    return result;
-  }
-
   function setPhotoStatus(text) {
     photoStatus.textContent = text;
   }
@@ -596,7 +524,7 @@
     setPhotoStatus(TEXT.preparing);
     let reduced;
     try {
-      reduced = await reduce(source, width, height, UPLOAD_MAX_SIDE, UPLOAD_MAX_BYTES);
+      reduced = await reduce(source, width, height, UPLOAD_JPEG);
     } catch {
       reduced = null;
     }

@@ -21,19 +21,8 @@ import { chromium } from 'playwright-core';
 import { repoRoot, testsRoot } from '../lib/site.mjs';
 import { jpegInfo } from './s3.mjs';
 import { startStack } from './stack.mjs';
+import { AXE_TAGS, CHROMIUM, CHROMIUM_ARGS } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-// As in tests/site/axe.test.mjs: root without sandbox, no background connections.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 /** A send takes well under a second here; the margin is for a debug build on a loaded machine. */

@@ -13,20 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { assertNoProblems, htmlPages, pageSlug, siteDir, testsRoot } from '../lib/site.mjs';
+import { AXE_TAGS, CHROMIUM, CHROMIUM_ARGS } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-// Flags for a root user on a machine with no network: no sandbox (root), and no
-// background connections that the closed network would refuse.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
 const PASSES = [
   { name: '390', width: 390, height: 844, colorScheme: 'light', checkOverflow: true },
   { name: '1280', width: 1280, height: 800, colorScheme: 'light', checkOverflow: false },

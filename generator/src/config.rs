@@ -64,9 +64,7 @@ impl SiteConfig {
         }
         if let Some(base) = config.base_url.take() {
             let base = base.trim();
-            if !(base.starts_with("https://") || base.starts_with("http://"))
-                || base.contains(char::is_whitespace)
-            {
+            if !is_http_url(base) {
                 return Err(fail(format!(
                     "`base_url` must be an absolute http(s) address such as `https://passregion.lycee.fr/`, found `{base}`"
                 )));
@@ -74,9 +72,7 @@ impl SiteConfig {
             // Pages append their path to the base, so it must end with exactly one slash.
             config.base_url = Some(format!("{}/", base.trim_end_matches('/')));
         }
-        if !(config.form_endpoint.starts_with("https://") || config.form_endpoint.starts_with("http://"))
-            || config.form_endpoint.contains(char::is_whitespace)
-        {
+        if !is_http_url(&config.form_endpoint) {
             return Err(fail(format!(
                 "`form_endpoint` must be the handler's absolute http(s) address, found `{}`",
                 config.form_endpoint
@@ -103,6 +99,11 @@ impl SiteConfig {
 
     /// The names authors may use as placeholders, for error messages.
     pub const PLACEHOLDERS: &'static [&'static str] = &["etablissement", "ville", "url_region"];
+}
+
+/// An absolute http(s) address with no whitespace.
+fn is_http_url(value: &str) -> bool {
+    (value.starts_with("https://") || value.starts_with("http://")) && !value.contains(char::is_whitespace)
 }
 
 #[cfg(test)]

@@ -156,6 +156,14 @@ impl Pictures {
     }
 }
 
+/// Whether a content file is a raster picture by its extension: such files ship only as
+/// resized variants, never as they are.
+pub fn is_raster(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["png", "jpg", "jpeg", "webp", "gif"].contains(&e.to_ascii_lowercase().as_str()))
+}
+
 fn create_parent(path: &Path) -> Result<()> {
     let parent = path.parent().expect("site paths have a parent");
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))

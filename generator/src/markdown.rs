@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use pulldown_cmark::{
@@ -13,7 +13,7 @@ use pulldown_cmark::{
 
 use crate::content::{Content, Page};
 use crate::error::{Error, Result, line_of};
-use crate::images::{Picture, Pictures};
+use crate::images::{Picture, Pictures, is_raster};
 use crate::paths::{join_normalised, relative, to_site_path};
 use crate::typography::french;
 
@@ -177,6 +177,13 @@ impl<'r, 'a> State<'r, 'a> {
         if *count == 1 { base } else { format!("{base}-{count}") }
     }
 
+    /// The content path a relative, possibly percent-encoded, URL of this page names; `None`
+    /// when it climbs out of the content folder.
+    fn resolve(&self, url_path: &str) -> Option<PathBuf> {
+        let source_dir = self.page.source.parent().unwrap_or(Path::new(""));
+        join_normalised(source_dir, &percent_encoding::percent_decode_str(url_path).decode_utf8_lossy())
+    }
+
     /// The URL a link points at, checked; `None` after reporting an error.
     fn link(&mut self, dest: &str, range: &Range<usize>) -> Option<String> {
         if let Some(fragment) = dest.strip_prefix('#') {
@@ -204,9 +211,7 @@ impl<'r, 'a> State<'r, 'a> {
             return None;
         }
         let (path, fragment) = dest.split_once('#').map_or((dest, None), |(p, f)| (p, Some(f)));
-        let source_dir = self.page.source.parent().unwrap_or(Path::new(""));
-        let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
-        let Some(target) = join_normalised(source_dir, &decoded) else {
+        let Some(target) = self.resolve(path) else {
             self.error(range, format!("links to `{dest}`, which is outside the content folder"));
             return None;
         };
@@ -263,9 +268,7 @@ impl<'r, 'a> State<'r, 'a> {
             );
             return None;
         }
-        let source_dir = self.page.source.parent().unwrap_or(Path::new(""));
-        let decoded = percent_encoding::percent_decode_str(dest).decode_utf8_lossy();
-        let Some(target) = join_normalised(source_dir, &decoded) else {
+        let Some(target) = self.resolve(dest) else {
             self.error(range, format!("the picture `{dest}` is outside the content folder"));
             return None;
         };
@@ -318,12 +321,6 @@ impl<'r, 'a> State<'r, 'a> {
 /// A heading level moved `by` levels down, stopping at `h6`.
 fn shift(level: HeadingLevel, by: u8) -> HeadingLevel {
     HeadingLevel::try_from((level as usize + usize::from(by)).min(6)).expect("1 to 6 is a heading level")
-}
-
-fn is_raster(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["png", "jpg", "jpeg", "webp", "gif"].contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// The scheme of an absolute URL, lower-cased with its colon (`https:`), if it has one.

@@ -13,7 +13,7 @@ use walkdir::WalkDir;
 use crate::config::SiteConfig;
 use crate::content::{Content, Page, PageKind};
 use crate::error::{Error, Result};
-use crate::images::Pictures;
+use crate::images::{Pictures, is_raster};
 use crate::markdown::{Renderer, Target};
 use crate::paths::{dir_of, relative, root_from, to_site_path};
 use crate::templates::{self, STATIC_DIR};
@@ -452,14 +452,7 @@ impl Site {
             .content
             .assets
             .iter()
-            .filter(|a| {
-                a.extension().is_none_or(|e| {
-                    !matches!(
-                        e.to_string_lossy().to_ascii_lowercase().as_str(),
-                        "png" | "jpg" | "jpeg" | "webp" | "gif"
-                    )
-                })
-            })
+            .filter(|a| !is_raster(a))
             .map(|a| (self.content.root.join(a), dir.join(a)))
             .collect();
         let static_root = self.templates_dir.join(STATIC_DIR);

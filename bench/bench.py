@@ -285,6 +285,7 @@ def bench_load(work, rounds, requests=60, concurrencies=(1, 4)):
     s3_port, invoke_port = free_port(), free_port()
     env = dict(os.environ, BUCKET_NAME="bench-demandes", ALLOWED_ORIGIN="http://127.0.0.1:8000",
                DOSSIER_SECRET="bench-secret-bench-secret-bench-secret!", AWS_REGION="eu-west-3",
+               ETABLISSEMENT="Lycée du Banc d’Essai",
                AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{s3_port}", RUST_LOG="warn")
     moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(s3_port)],

@@ -4,6 +4,7 @@
 
 mod crop;
 mod dossier;
+pub mod limits;
 mod schema;
 mod submission;
 mod validate;

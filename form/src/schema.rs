@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 
-use Message::{Future, Invalid, Required, TooLong, TooOld, TooYoung};
+use Message::{Future, Invalid, Invisible, Required, TooLong, TooOld, TooYoung};
 
 /// The form, ready to render and to validate with.
 #[derive(Debug, Clone, Serialize)]
@@ -91,6 +91,12 @@ pub struct Messages {
     /// The value does not follow the field's rule.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub invalid: String,
+    /// The value holds a character that cannot be seen or is not a character at all (a control or
+    /// format character, a private-use or unassigned code point: see `validate`), usually pasted
+    /// from another document. Fields that a student does not type (the hidden ones, the read-only
+    /// establishment, the select) show `invalid` instead.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub invisible: String,
     /// The value is longer than `max_length`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub too_long: String,
@@ -110,15 +116,17 @@ pub struct Messages {
 pub(crate) enum Message {
     Required,
     Invalid,
+    Invisible,
     TooLong,
     Future,
     TooYoung,
     TooOld,
 }
 
-const ALL_MESSAGES: [Message; 6] = [
+const ALL_MESSAGES: [Message; 7] = [
     Message::Required,
     Message::Invalid,
+    Message::Invisible,
     Message::TooLong,
     Message::Future,
     Message::TooYoung,
@@ -130,6 +138,7 @@ impl Message {
         match self {
             Message::Required => "required",
             Message::Invalid => "invalid",
+            Message::Invisible => "invisible",
             Message::TooLong => "too_long",
             Message::Future => "future",
             Message::TooYoung => "too_young",
@@ -143,6 +152,7 @@ impl Messages {
         match message {
             Message::Required => &self.required,
             Message::Invalid => &self.invalid,
+            Message::Invisible => &self.invisible,
             Message::TooLong => &self.too_long,
             Message::Future => &self.future,
             Message::TooYoung => &self.too_young,
@@ -154,6 +164,7 @@ impl Messages {
         match message {
             Message::Required => &mut self.required,
             Message::Invalid => &mut self.invalid,
+            Message::Invisible => &mut self.invisible,
             Message::TooLong => &mut self.too_long,
             Message::Future => &mut self.future,
             Message::TooYoung => &mut self.too_young,
@@ -202,29 +213,43 @@ struct Spec {
 }
 
 /// A name, a first name or a commune: optional separators, a letter, then letters (with their
-/// combining marks), spaces, hyphens and apostrophes. Mirrors `validate::is_name`.
+/// combining marks), spaces, hyphens and apostrophes. Mirrors `validate::is_name`, less what a
+/// pattern cannot say (the look-alike letters that NFKC changes, the default-ignorable ones),
+/// which the server refuses with the same `invalid` or with `invisible`.
 const NAME_PATTERN: &str = r"[\s'’\-]*\p{L}[\p{L}\p{M}\s'’\-]*";
 /// Five digits, spaces allowed anywhere (`63 000`). Mirrors the postal-code check in `validate`.
 const POSTAL_CODE_PATTERN: &str = r"\s*(\d\s*){5}";
 
-/// Every wire field, in the contract's order (the display order is the file's).
+/// The messages of a text field that a student types and that has a length bound.
+const TYPED_BOUNDED: &[Message] = &[Required, Invalid, Invisible, TooLong];
+
+/// Every wire field, in the contract's order (the display order is the file's). `Invisible` is for
+/// the fields a student types or pastes into; the others show `Invalid` for the same characters.
 const SPECS: [Spec; 15] = [
     spec("charte", FieldKind::Checkbox, true, false, &[Required], None),
-    spec("nom", FieldKind::Text, true, true, &[Required, Invalid, TooLong], Some(NAME_PATTERN)),
-    spec("prenom", FieldKind::Text, true, true, &[Required, Invalid, TooLong], Some(NAME_PATTERN)),
+    spec("nom", FieldKind::Text, true, true, TYPED_BOUNDED, Some(NAME_PATTERN)),
+    spec("prenom", FieldKind::Text, true, true, TYPED_BOUNDED, Some(NAME_PATTERN)),
     spec(
         "date_naissance",
         FieldKind::Date,
         true,
         false,
-        &[Required, Invalid, Future, TooYoung, TooOld],
+        &[Required, Invalid, Invisible, Future, TooYoung, TooOld],
         None,
     ),
-    spec("email", FieldKind::Email, true, true, &[Required, Invalid, TooLong], None),
-    spec("adresse", FieldKind::Text, true, true, &[Required, Invalid, TooLong], None),
-    spec("code_postal", FieldKind::Text, true, false, &[Required, Invalid], Some(POSTAL_CODE_PATTERN)),
-    spec("commune", FieldKind::Text, true, true, &[Required, Invalid, TooLong], Some(NAME_PATTERN)),
-    spec("telephone", FieldKind::Tel, false, false, &[Invalid], None),
+    spec("email", FieldKind::Email, true, true, TYPED_BOUNDED, None),
+    spec("adresse", FieldKind::Text, true, true, TYPED_BOUNDED, None),
+    spec(
+        "code_postal",
+        FieldKind::Text,
+        true,
+        false,
+        &[Required, Invalid, Invisible],
+        Some(POSTAL_CODE_PATTERN),
+    ),
+    spec("commune", FieldKind::Text, true, true, TYPED_BOUNDED, Some(NAME_PATTERN)),
+    spec("telephone", FieldKind::Tel, false, false, &[Invalid, Invisible], None),
+    // Read-only: the page fills it in with the school's name.
     spec("etablissement", FieldKind::Text, true, true, &[Required, Invalid, TooLong], None),
     spec("filiere", FieldKind::Select, true, false, &[Required, Invalid], None),
     spec("envoi_etablissement", FieldKind::Checkbox, false, false, &[], None),
@@ -232,6 +257,11 @@ const SPECS: [Spec; 15] = [
     spec("recadrage", FieldKind::Hidden, false, false, &[Invalid], None),
     spec("submission_id", FieldKind::Hidden, false, false, &[Invalid], None),
 ];
+
+/// Whether the wire field `name` can show `message`.
+pub(crate) fn can_show(name: &str, message: Message) -> bool {
+    SPECS.iter().any(|spec| spec.name == name && spec.messages.contains(&message))
+}
 
 const fn spec(
     name: &'static str,
@@ -591,6 +621,8 @@ mod tests {
     // Each kind of bad edit is refused with a message naming the key or field and the problem.
     #[test]
     fn bad_files_are_refused() {
+        let honeypot_line = FORM_TOML.lines().position(|line| line.starts_with("honeypot =")).unwrap() + 1;
+        let honeypot_line = format!("line {honeypot_line}");
         let cases = [
             (format!("colour = \"red\"\n{FORM_TOML}"), "unknown field `colour`"),
             (edited("name = \"nom\"\n", "name = \"nom\"\ncolor = 1\n"), "unknown field `color`"),
@@ -711,7 +743,30 @@ mod tests {
                 edited("    \"Première générale\",\n", "    \" Première générale\",\n"),
                 "field `filiere`: option ` Première générale` is blank or badly spaced",
             ),
-            (edited("honeypot = \"site_web\"", "honeypot = \"site_web"), "line 16"),
+            (edited("honeypot = \"site_web\"", "honeypot = \"site_web"), &honeypot_line),
+            (
+                edited("messages.invisible = \"Le nom contient", "messages.too_short = \"Le nom contient"),
+                "unknown field `too_short`",
+            ),
+            (
+                edited("messages.invisible = \"Le prénom contient", "# messages.invisible = \"Le prénom"),
+                "field `prenom`: message `invisible` is missing",
+            ),
+            (
+                edited(
+                    "messages.required = \"Indiquez le nom de votre établissement.\"",
+                    "messages.required = \"Indiquez le nom de votre établissement.\"\n\
+                     messages.invisible = \"Non.\"",
+                ),
+                "field `etablissement`: message `invisible` can never be shown",
+            ),
+            (
+                edited(
+                    "label = \"Cadrage de la photo\"",
+                    "label = \"Cadrage de la photo\"\nmessages.invisible = \"Non.\"",
+                ),
+                "field `recadrage`: message `invisible` can never be shown",
+            ),
         ];
         for (src, expected) in cases {
             let error = Schema::parse(&src).expect_err(expected).to_string();
@@ -763,6 +818,13 @@ mod tests {
         assert_eq!(fields[1]["pattern"], NAME_PATTERN);
         assert_eq!(fields[1]["max_length"], 50);
         assert!(fields[1]["messages"]["too_long"].as_str().unwrap().contains("50"));
+        assert!(fields[1]["messages"]["invisible"].as_str().unwrap().contains("invisible"));
+        let etablissement = &fields[9];
+        assert_eq!(etablissement["name"], "etablissement");
+        let mut keys: Vec<&str> =
+            etablissement["messages"].as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["invalid", "required", "too_long"]);
         assert_eq!(fields[3]["kind"], "date");
         let envoi = &fields[11];
         assert_eq!(envoi["default_checked"], true);

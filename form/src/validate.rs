@@ -1,16 +1,34 @@
 //! Validation of a submitted form: every field checked, every error reported at once with the
 //! French message of `form.toml`, and the accepted values normalised (NFC, trimmed, inner spaces
-//! collapsed, domain lower-cased, phone in one form) into a [`Demande`].
+//! collapsed, e-mail domain in its IDNA ASCII form, phone in one form) into a [`Demande`].
+//!
+//! # Text hygiene
+//!
+//! Every text value (every field but the checkboxes and the photo) is refused, before anything
+//! else is checked, when it holds a character that cannot be seen or is not a character at all
+//! (see [`is_invisible_or_unknown`]): a control character, a format character (soft hyphen, bidi
+//! controls, zero-width characters, BOM…), a private-use, unassigned or noncharacter code point,
+//! another default-ignorable one, or U+FFFD (what a decoder leaves for a lost character). Such
+//! characters come from pasting out of a PDF, a word processor or a chat, are invisible in the
+//! form and in the record, and would make two identical-looking names differ. The field's
+//! `invisible` message says so, or `invalid` for the fields a student does not type.
+//!
+//! The categories come from `icu_properties` (ICU4X), whose data is Unicode 18.0, the version of
+//! `unicode-normalization` and of the IDNA mapping of `idna` in this tree: a character that the
+//! normalisation knows is never « unassigned » here.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, GeneralCategoryGroup};
+use icu_properties::{CodePointMapData, CodePointSetData};
+use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 use serde::Serialize;
 use time::{Date, Month};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use crate::schema::{Field, Message, Schema};
+use crate::schema::{Field, Message, Schema, can_show};
 use crate::{Crop, SubmissionId};
 
 /// What the handler read from the multipart body. Names the schema does not know are ignored.
@@ -44,7 +62,8 @@ pub struct Demande {
     pub prenom: String,
     #[serde(serialize_with = "crate::serialize_date")]
     pub date_naissance: Date,
-    /// Trimmed, with the domain in lower case.
+    /// Trimmed and in NFC, the local part as typed, the domain in its IDNA ASCII form (punycode,
+    /// lower case): `Léa@xn--exmple-cua.fr` for `Léa@Exämple.FR`.
     pub email: String,
     pub adresse: String,
     /// Five digits.
@@ -63,8 +82,10 @@ pub struct Demande {
 }
 
 impl Schema {
-    /// Checks `input` as of `today` (for the age range). Every wrong field gets its message.
-    pub fn validate(&self, input: &Input, today: Date) -> Result<Demande, FieldErrors> {
+    /// Checks `input` as of `today` (for the age range), for the establishment `school` (the one
+    /// the function is deployed for: `etablissement` must name it). Every wrong field gets its
+    /// message.
+    pub fn validate(&self, input: &Input, today: Date, school: &str) -> Result<Demande, FieldErrors> {
         let mut check = Checker { schema: self, input, errors: BTreeMap::new() };
         let charte = check.charte();
         let nom = check.name("nom");
@@ -75,7 +96,7 @@ impl Schema {
         let code_postal = check.postal_code();
         let commune = check.name("commune");
         let telephone = check.telephone();
-        let etablissement = check.free_text("etablissement");
+        let etablissement = check.school(school);
         let filiere = check.filiere();
         let envoi_etablissement = input.text.contains_key("envoi_etablissement");
         let photo = check.photo();
@@ -161,12 +182,18 @@ impl<'a> Checker<'a> {
     }
 
     /// The raw value (missing counts as empty), or `None` after an error when it exceeds the
-    /// byte bound: nothing longer is ever normalised or scanned.
+    /// byte bound (nothing longer is ever normalised or scanned) or holds an invisible or unknown
+    /// character (`invisible`, or `invalid` for the fields that cannot show it).
     fn raw(&mut self, name: &str) -> Option<&'a str> {
         let value = self.input.text.get(name).map_or("", String::as_str);
         if value.len() > self.schema.rules().max_field_bytes {
             let message =
                 if self.field(name).max_length.is_some() { Message::TooLong } else { Message::Invalid };
+            return self.fail(name, message);
+        }
+        if value.chars().any(is_invisible_or_unknown) {
+            let message =
+                if can_show(name, Message::Invisible) { Message::Invisible } else { Message::Invalid };
             return self.fail(name, message);
         }
         Some(value)
@@ -209,13 +236,25 @@ impl<'a> Checker<'a> {
         self.within_length(name, value)
     }
 
-    /// `adresse`, `etablissement`: free text without control characters.
+    /// `adresse`, `etablissement`: free text (the hygiene of [`Checker::raw`]) with at least one
+    /// letter or digit.
     fn free_text(&mut self, name: &str) -> Option<String> {
         let value = self.cleaned(name)?;
-        if value.chars().any(char::is_control) || !value.chars().any(char::is_alphanumeric) {
+        if !value.chars().any(char::is_alphanumeric) {
             return self.fail(name, Message::Invalid);
         }
         self.within_length(name, value)
+    }
+
+    /// `etablissement`: the page fills it in, read-only, with the school's name; any other name
+    /// means the page was built for another school than this function's.
+    fn school(&mut self, school: &str) -> Option<String> {
+        const NAME: &str = "etablissement";
+        let value = self.free_text(NAME)?;
+        if value != clean(school) {
+            return self.fail(NAME, Message::Invalid);
+        }
+        Some(value)
     }
 
     fn birth_date(&mut self, today: Date) -> Option<Date> {
@@ -308,8 +347,35 @@ fn clean(value: &str) -> String {
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether `c` is refused in every text value: it cannot be seen, or it is not a character.
+///
+/// - General category C: Cc (controls: NUL, ESC, DEL, the C1 range…), Cf (format: soft hyphen,
+///   LRM/RLM, the bidi embeddings U+202A–U+202E and isolates U+2066–U+2069, the zero-width
+///   U+200B–U+200D, WORD JOINER U+2060, BOM U+FEFF, the tags…), Co (private use: a font's own
+///   glyphs, such as an icon), Cn (unassigned in Unicode 18.0, the noncharacters U+FDD0–U+FDEF
+///   and U+xFFFE/U+xFFFF among them) and Cs (surrogates, which a Rust string cannot hold: the
+///   handler refuses a part that is not UTF-8, encoded surrogates included).
+/// - Except White_Space: tab, line feed, vertical tab, form feed, carriage return and NEL are Cc,
+///   but a textarea or a paste produces them harmlessly, and every field already treats them as
+///   spaces ([`clean`] folds them, the e-mail and phone rules refuse or drop inner spaces).
+/// - Also the other Default_Ignorable_Code_Point characters, which render as nothing though
+///   their category is a mark or a letter: COMBINING GRAPHEME JOINER, the variation selectors,
+///   the Hangul fillers (U+115F, U+3164, which pass for letters and make a blank name look
+///   filled in).
+/// - And U+FFFD, the replacement character: the trace of a character lost in a conversion.
+fn is_invisible_or_unknown(c: char) -> bool {
+    if c.is_whitespace() {
+        return false;
+    }
+    let category = CodePointMapData::<GeneralCategory>::new().get(c);
+    GeneralCategoryGroup::Other.contains(category)
+        || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+        || c == char::REPLACEMENT_CHARACTER
+}
+
 /// Letters of any script (a combining mark is accepted after a letter, for the sequences NFC
-/// cannot compose), spaces, hyphens and apostrophes (' and ’), with at least one letter.
+/// cannot compose), spaces, hyphens and apostrophes (' and ’), with at least one letter; and no
+/// letter that is a compatibility variant (see [`is_compatibility_variant`]).
 fn is_name(value: &str) -> bool {
     let mut previous_is_letter = false;
     for c in value.chars() {
@@ -317,9 +383,33 @@ fn is_name(value: &str) -> bool {
         if !letter && !matches!(c, ' ' | '-' | '\'' | '’') {
             return false;
         }
+        if is_compatibility_variant(c) {
+            return false;
+        }
         previous_is_letter = letter;
     }
     value.chars().any(char::is_alphabetic)
+}
+
+/// Letters whose compatibility decomposition is not a look-alike but the ordinary spelling of
+/// their script, typed by every keyboard of it: Thai SARA AM (คำ), Lao AM, HO NO and HO MO.
+const NATIVE_COMPATIBILITY_LETTERS: [char; 4] = ['\u{e33}', '\u{eb3}', '\u{edc}', '\u{edd}'];
+
+/// Whether `c` (from an NFC string) changes under NFKC: a styled or presentation form of another
+/// letter, such as the mathematical alphanumerics (𝐃, 𝔇, 𝒟), the fullwidth and halfwidth forms
+/// (Ｄ, ｶ), the ligatures (ﬁ, ĳ), superscripts (ᵉ), circled letters (ⓓ), the Arabic presentation
+/// forms or the long s (ſ). Names are « as on the ID document », which prints none of these: they
+/// come from « fancy text » generators or a PDF's glyphs, look like the plain letters and would
+/// make the record differ from the Region's. For a value in NFC, having none of them is exactly
+/// NFKC(value) = NFC(value), but for [`NATIVE_COMPATIBILITY_LETTERS`].
+///
+/// Refused with the `invalid` message rather than silently folded into the plain letters (the
+/// alternative, rejected): folding would change a name behind the student's back (ĳ into « ij »,
+/// ǅ into « Dž », ⓓ into « d »), and the student, who never sees the stored record, could not
+/// check what the card will carry. A refusal asks for the name typed on a keyboard, which is
+/// what the ID document prints.
+fn is_compatibility_variant(c: char) -> bool {
+    !NATIVE_COMPATIBILITY_LETTERS.contains(&c) && !std::iter::once(c).nfkc().eq(std::iter::once(c))
 }
 
 /// `YYYY-MM-DD` (the wire format of a date input), or `DD/MM/YYYY` with `/`, `.` or `-` (what a
@@ -351,27 +441,34 @@ pub(crate) fn age_on(birth: Date, today: Date) -> i32 {
     today.year() - birth.year() - i32::from(before_birthday)
 }
 
-/// A pragmatic address check, not RFC 5322: one `@`, a local part without spaces or the
-/// characters that need quoting, a domain of dot-separated labels (letters of any script, digits,
-/// hyphens inside) ending in a label of two characters or more. The domain is lower-cased.
+/// A pragmatic address check, not RFC 5322, on the value in NFC: one `@`, a local part without
+/// spaces or the characters that need quoting, kept as typed; a domain that IDNA (UTS #46) turns
+/// into its ASCII form, of two labels or more, the last of two characters or more.
 fn normalise_email(value: &str) -> Option<String> {
+    let value: String = value.nfc().collect();
     let (local, domain) = value.split_once('@')?;
     let local_ok = !local.is_empty()
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && !local.chars().any(|c| c.is_whitespace() || c.is_control() || "@\"(),:;<>[\\]".contains(c));
+        && !local.chars().any(|c| c.is_whitespace() || "@\"(),:;<>[\\]".contains(c));
+    let domain = ascii_domain(domain)?;
     let labels: Vec<&str> = domain.split('.').collect();
-    let label_ok = |label: &&str| {
-        !label.is_empty()
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-    };
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(label_ok)
-        && labels.last().is_some_and(|tld| tld.chars().count() >= 2);
-    (local_ok && domain_ok).then(|| format!("{local}@{}", domain.to_lowercase()))
+    let domain_ok = labels.len() >= 2 && labels.last().is_some_and(|tld| tld.len() >= 2);
+    (local_ok && domain_ok).then(|| format!("{local}@{domain}"))
+}
+
+/// The IDNA ASCII form of a domain (UTS #46 ToASCII, non-transitional: `straße.de` stays
+/// distinct from `strasse.de`), lower case, or `None` when IDNA refuses it. Stricter than a
+/// browser's URL parsing, since an address must reach a mail server: STD3 rules (only letters,
+/// digits and hyphens in ASCII), no hyphen at either end of a label, and the DNS lengths (labels
+/// of 1 to 63 bytes, 253 in all, no empty label, so no trailing dot). The mappings of UTS #46
+/// still apply: case, fullwidth forms, the ideographic full stop `。` for `.`.
+fn ascii_domain(domain: &str) -> Option<String> {
+    Uts46::new()
+        .to_ascii(domain.as_bytes(), AsciiDenyList::STD3, Hyphens::CheckFirstLast, DnsLength::Verify)
+        .ok()
+        .map(|ascii| ascii.into_owned())
 }
 
 /// A French number in any usual writing (`06 12 34 56 78`, `06.12.34.56.78`, `0612345678`,
@@ -397,6 +494,7 @@ mod tests {
     use time::macros::date;
 
     const TODAY: Date = date!(2025 - 09 - 01);
+    const SCHOOL: &str = "Lycée Sidoine Apollinaire";
 
     fn schema() -> Schema {
         Schema::parse(FORM_TOML).unwrap()
@@ -449,7 +547,7 @@ mod tests {
     ) {
         let schema = schema();
         for (value, expected) in cases {
-            let result = schema.validate(&with(field, &value), TODAY).map(&get);
+            let result = schema.validate(&with(field, &value), TODAY, SCHOOL).map(&get);
             let expected = expected.map_err(|message| only_error(&schema, field, message));
             assert_eq!(result, expected, "{field} = {value:?}");
         }
@@ -471,7 +569,7 @@ mod tests {
     // A valid form gives the normalised request, with every field carried over.
     #[test]
     fn valid_form_is_accepted() {
-        let demande = schema().validate(&valid(), TODAY).unwrap();
+        let demande = schema().validate(&valid(), TODAY, SCHOOL).unwrap();
         assert_eq!(
             demande,
             Demande {
@@ -497,7 +595,7 @@ mod tests {
     #[test]
     fn empty_form_reports_every_required_field() {
         let schema = schema();
-        let errors = schema.validate(&Input::default(), TODAY).unwrap_err();
+        let errors = schema.validate(&Input::default(), TODAY, SCHOOL).unwrap_err();
         let expected: BTreeMap<String, String> = schema
             .fields()
             .iter()
@@ -519,7 +617,7 @@ mod tests {
         input.text.insert("telephone".into(), "12".into());
         input.text.remove("charte");
         input.photo_present = false;
-        let errors = schema.validate(&input, TODAY).unwrap_err();
+        let errors = schema.validate(&input, TODAY, SCHOOL).unwrap_err();
         let message = |field: &str, kind| schema.field(field).unwrap().messages.get(kind).to_owned();
         let expected = BTreeMap::from([
             ("charte".to_owned(), message("charte", Message::Required)),
@@ -538,7 +636,8 @@ mod tests {
     }
 
     // Names: letters of any script with accents, spaces, hyphens and apostrophes; NFC, trimmed,
-    // collapsed; digits, symbols and over-long values refused.
+    // collapsed; digits, symbols, look-alike letters, invisible characters and over-long values
+    // refused.
     #[test]
     fn nom_and_prenom() {
         let cases = || {
@@ -550,11 +649,32 @@ mod tests {
                 same("de La Fontaine"),
                 same("Łukasz"),
                 same("Nguyễn"),
+                same("Đặng Thị Ngọc Ánh"),
                 same("Дмитрий"),
                 same("محمد"),
                 same("王"),
+                same("Lætitia"),
+                same("Cœur"),
+                same("Weiß"),
+                same("Øystein"),
+                same("Þórunn"),
+                same("Şahin Ağaoğlu"),
+                same("Αλέξανδρος"),
+                same("דוד"),
+                same("გიორგი"),
+                same("Արամ"),
+                same("김민준"),
+                same("さくら"),
+                same("अनन्या"),
+                same("አበበ"),
+                same("Kaʻiulani"),
+                // Thai and Lao AM decompose under NFKC, yet are their scripts' ordinary letters.
+                same("คำแก้ว"),
+                same("ສົມຄຳ"),
                 ok("  Lucie  de   la Tour ", "Lucie de la Tour".to_owned()),
                 ok("Lucie\tde\u{a0}la\nTour", "Lucie de la Tour".to_owned()),
+                // Whitespace controls (VT, FF, CR, NEL) are folded into spaces, not refused.
+                ok("Lucie\u{b}de\u{c}la\r\nTour\u{85}", "Lucie de la Tour".to_owned()),
                 ok("E\u{301}loi\u{308}se", "Éloïse".to_owned()),
                 ok("Nguye\u{302}\u{303}n", "Nguyễn".to_owned()),
                 // No precomposed form: the mark stays after its letter.
@@ -572,7 +692,24 @@ mod tests {
                 err("---", Message::Invalid),
                 err("’", Message::Invalid),
                 err("\u{301}Léa", Message::Invalid),
-                err("Léa\u{0}", Message::Invalid),
+                // Compatibility look-alikes: NFKC(value) ≠ NFC(value).
+                err("𝐃𝐮𝐩𝐫𝐞", Message::Invalid),
+                err("𝔇𝔲𝔭𝔯𝔢", Message::Invalid),
+                err("𝒟𝓊𝓅𝓇ℯ", Message::Invalid),
+                err("𝙳𝚞𝚙𝚛𝚎", Message::Invalid),
+                err("Ｄｕｐｒé", Message::Invalid),
+                err("ﬁlippi", Message::Invalid),
+                err("Ĳsbrand", Message::Invalid),
+                err("ǅuro", Message::Invalid),
+                err("Léaᵉ", Message::Invalid),
+                err("ⓓupré", Message::Invalid),
+                err("Ⓓupré", Message::Invalid),
+                err("Moſes", Message::Invalid),
+                err("ｶﾀｶﾅ", Message::Invalid),
+                err("ﻣﺤﻤﺪ", Message::Invalid),
+                err("Léa\u{0}", Message::Invisible),
+                err("Lé\u{200b}a", Message::Invisible),
+                err("\u{3164}", Message::Invisible),
                 err("A".repeat(51), Message::TooLong),
                 err(format!("{}Léa", " ".repeat(2000)), Message::TooLong),
             ]
@@ -590,11 +727,18 @@ mod tests {
             vec![
                 same("Saint-Étienne"),
                 same("L’Isle-d’Abeau"),
+                same("L’Haÿ-les-Roses"),
+                same("Œuilly"),
                 ok(" Le  Puy-en-Velay ", "Le Puy-en-Velay".to_owned()),
+                ok("Saint-E\u{301}tienne", "Saint-Étienne".to_owned()),
                 same(&"a".repeat(60)),
                 err("", Message::Required),
                 err("Lyon 3e", Message::Invalid),
+                err("Lyon 3ᵉ", Message::Invalid),
                 err("63000", Message::Invalid),
+                err("𝐑𝐢𝐨𝐦", Message::Invalid),
+                err("Ｒｉｏｍ", Message::Invalid),
+                err("Riom\u{ad}", Message::Invisible),
                 err("a".repeat(61), Message::TooLong),
             ],
         );
@@ -627,6 +771,7 @@ mod tests {
                 err("2009-03-14T00:00", Message::Invalid),
                 err("２００９-03-14", Message::Invalid),
                 err("2009-02-29", Message::Invalid),
+                err("\u{200e}14/03/2009", Message::Invisible),
                 err("31/04/2009", Message::Invalid),
                 err("2009-13-01", Message::Invalid),
                 err("2009-00-10", Message::Invalid),
@@ -642,11 +787,14 @@ mod tests {
         );
     }
 
-    // E-mail: trimmed, domain lower-cased, a pragmatic syntax check and the length bound.
+    // E-mail: trimmed, NFC, local part as typed, domain in its IDNA ASCII form (lower case); a
+    // pragmatic syntax check, the domains IDNA refuses, invisible characters and the length bound.
     #[test]
     fn email() {
         let local_max = "a".repeat(64);
-        let long_domain = format!("{}.fr", "b".repeat(254 - 64 - 1 - 3));
+        // 189 characters in labels of at most 63 (the DNS limit): 64 + 1 + 189 = 254.
+        let long_domain = format!("{}.{}.{}.fr", "b".repeat(62), "c".repeat(61), "d".repeat(61));
+        assert_eq!(long_domain.len(), 254 - 64 - 1);
         table(
             "email",
             |d| d.email,
@@ -654,7 +802,19 @@ mod tests {
                 ok("  Lea.Dupre@Example.ORG ", "Lea.Dupre@example.org".to_owned()),
                 same("lea+pass-region@sub.example.fr"),
                 same("o'neil@example.ie"),
-                same("élève@école.fr"),
+                ok("élève@école.fr", "élève@xn--cole-9oa.fr".to_owned()),
+                ok("Léa@Exämple.FR", "Léa@xn--exmple-cua.fr".to_owned()),
+                ok("Le\u{301}a@exa\u{308}mple.fr", "Léa@xn--exmple-cua.fr".to_owned()),
+                same("lea@xn--exmple-cua.fr"),
+                ok("lea@XN--EXMPLE-CUA.FR", "lea@xn--exmple-cua.fr".to_owned()),
+                ok("lea@bücher.de", "lea@xn--bcher-kva.de".to_owned()),
+                ok("lea@пример.рф", "lea@xn--e1afmkfd.xn--p1ai".to_owned()),
+                // Non-transitional: ß is kept, not turned into « ss ».
+                ok("lea@straße.de", "lea@xn--strae-oqa.de".to_owned()),
+                // UTS #46 mappings: fullwidth letters, the ideographic full stop.
+                ok("lea@ｅｘａｍｐｌｅ.org", "lea@example.org".to_owned()),
+                ok("lea@example。org", "lea@example.org".to_owned()),
+                ok("lea.dupre@example.org\r\n", "lea.dupre@example.org".to_owned()),
                 same(&format!("{local_max}@{long_domain}")),
                 err("", Message::Required),
                 err("lea", Message::Invalid),
@@ -674,15 +834,28 @@ mod tests {
                 err("lea@example.c", Message::Invalid),
                 err("<lea@example.org>", Message::Invalid),
                 err("lea@example.org, tom@example.org", Message::Invalid),
+                err("lea@exa mple.org", Message::Invalid),
+                err("lea@exa/mple.org", Message::Invalid),
+                err("lea@example.org-", Message::Invalid),
+                err("lea\t@example.org", Message::Invalid),
+                // Refused by IDNA: a label above 63 bytes, a bad punycode label, a label mixing
+                // right-to-left and left-to-right letters (the bidi rule), a disallowed character.
+                err(format!("lea@{}.fr", "a".repeat(64)), Message::Invalid),
+                err("lea@xn--a.fr", Message::Invalid),
+                err("lea@אa.fr", Message::Invalid),
+                err("lea@exa\u{2488}mple.fr", Message::Invalid),
+                err("lea@exa\u{ad}mple.org", Message::Invisible),
+                err("le\u{200b}a@example.org", Message::Invisible),
+                err("lea@example.org\u{feff}", Message::Invisible),
                 err(format!("{local_max}a@{long_domain}"), Message::TooLong),
                 err(format!("{}@example.org", "a".repeat(1100)), Message::TooLong),
             ],
         );
     }
 
-    // Address and establishment: free text, collapsed, without control characters, bounded.
+    // Address: free text, collapsed, without invisible characters, bounded.
     #[test]
-    fn adresse_and_etablissement() {
+    fn adresse() {
         table(
             "adresse",
             |d| d.adresse,
@@ -690,22 +863,34 @@ mod tests {
                 same("12 rue des Écoles"),
                 ok("  12,  rue   de l’Église\tbât. B ", "12, rue de l’Église bât. B".to_owned()),
                 same("Lieu-dit Les Côtes"),
+                same("3 bis, allée « Les Œillets » n° 2 – 1ᵉʳ étage"),
                 same(&"a".repeat(120)),
                 err("", Message::Required),
-                err("12 rue\u{0} des Écoles", Message::Invalid),
-                err("12 rue\u{7f}", Message::Invalid),
+                err("12 rue\u{0} des Écoles", Message::Invisible),
+                err("12 rue\u{7f}", Message::Invisible),
+                err("12 rue\u{202e}selocÉ sed", Message::Invisible),
                 err("...", Message::Invalid),
                 err("a".repeat(121), Message::TooLong),
             ],
         );
+    }
+
+    // Establishment: the school the function serves, written any way that cleans to its name.
+    #[test]
+    fn etablissement() {
         table(
             "etablissement",
             |d| d.etablissement,
             vec![
-                same("Lycée Sidoine Apollinaire"),
-                ok(" Lycée  Sidoine Apollinaire ", "Lycée Sidoine Apollinaire".to_owned()),
-                err("", Message::Required),
+                same(SCHOOL),
+                ok(" Lycée  Sidoine\tApollinaire ", SCHOOL.to_owned()),
+                ok("Lyce\u{301}e Sidoine Apollinaire", SCHOOL.to_owned()),
+                err("Lycée Blaise Pascal", Message::Invalid),
+                err("Sidoine Apollinaire", Message::Invalid),
+                err("Lycée Sidoine\u{200b} Apollinaire", Message::Invalid),
                 err("Lycée\u{1b}[31m", Message::Invalid),
+                err("", Message::Required),
+                err("   ", Message::Required),
                 err("a".repeat(101), Message::TooLong),
             ],
         );
@@ -729,6 +914,7 @@ mod tests {
                 err("63OOO", Message::Invalid),
                 err("63-000", Message::Invalid),
                 err("６３０００", Message::Invalid),
+                err("63\u{200b}000", Message::Invisible),
                 err("6".repeat(2000), Message::Invalid),
             ],
         );
@@ -764,6 +950,8 @@ mod tests {
                 err("06 12 AB 56 78", Message::Invalid),
                 err("+33 +33 6 12 34 56 78", Message::Invalid),
                 err("06/12/34/56/78", Message::Invalid),
+                err("06 12 34 56 78\u{2060}", Message::Invisible),
+                err("\u{200e}+33 6 12 34 56 78", Message::Invisible),
                 err("0".repeat(2000), Message::Invalid),
             ],
         );
@@ -789,16 +977,16 @@ mod tests {
     fn checkboxes() {
         let schema = schema();
         for value in ["on", "", "yes"] {
-            assert!(schema.validate(&with("charte", value), TODAY).unwrap().charte);
-            let demande = schema.validate(&with("envoi_etablissement", value), TODAY).unwrap();
+            assert!(schema.validate(&with("charte", value), TODAY, SCHOOL).unwrap().charte);
+            let demande = schema.validate(&with("envoi_etablissement", value), TODAY, SCHOOL).unwrap();
             assert!(demande.envoi_etablissement);
         }
         let mut input = valid();
         input.text.remove("envoi_etablissement");
-        assert!(!schema.validate(&input, TODAY).unwrap().envoi_etablissement);
+        assert!(!schema.validate(&input, TODAY, SCHOOL).unwrap().envoi_etablissement);
         input.text.remove("charte");
         assert_eq!(
-            schema.validate(&input, TODAY).unwrap_err(),
+            schema.validate(&input, TODAY, SCHOOL).unwrap_err(),
             only_error(&schema, "charte", Message::Required)
         );
     }
@@ -809,7 +997,7 @@ mod tests {
         let schema = schema();
         let input = Input { photo_present: false, ..valid() };
         assert_eq!(
-            schema.validate(&input, TODAY).unwrap_err(),
+            schema.validate(&input, TODAY, SCHOOL).unwrap_err(),
             only_error(&schema, "photo", Message::Required)
         );
     }
@@ -850,6 +1038,140 @@ mod tests {
         );
     }
 
+    // The look-alikes are letters to `char::is_alphabetic`: only the NFKC rule refuses them,
+    // and it spares the letters of real names, the Thai and Lao AM included.
+    #[test]
+    fn compatibility_variants_are_told_from_letters() {
+        for name in [
+            "𝐃𝐮𝐩𝐫𝐞",
+            "𝔇𝔲𝔭𝔯𝔢",
+            "𝒟𝓊𝓅𝓇ℯ",
+            "Ｄｕｐｒé",
+            "ﬁlippi",
+            "Ĳsbrand",
+            "ǅuro",
+            "Léaᵉ",
+            "ⓓupré",
+            "Moſes",
+            "ｶﾀｶﾅ",
+        ] {
+            assert!(name.chars().all(char::is_alphabetic), "{name}");
+            assert!(name.chars().any(is_compatibility_variant), "{name}");
+            assert!(!is_name(name), "{name}");
+        }
+        for name in ["Lætitia Cœur", "Weiß", "Nguyễn", "คำแก้ว", "ສົມຄຳໜ້າ", "김민준", "Kaʻiulani"]
+        {
+            assert!(!name.chars().any(is_compatibility_variant), "{name}");
+            assert!(is_name(name), "{name}");
+        }
+    }
+
+    /// One character of each class that the text hygiene refuses, with a label for the failure
+    /// message. Cs (surrogates) has none: a Rust string cannot hold one.
+    const REFUSED: [(&str, char); 28] = [
+        ("Cc NUL", '\u{0}'),
+        ("Cc ESC", '\u{1b}'),
+        ("Cc INFORMATION SEPARATOR ONE", '\u{1f}'),
+        ("Cc DEL", '\u{7f}'),
+        ("Cc C1 PADDING CHARACTER", '\u{80}'),
+        ("Cf SOFT HYPHEN", '\u{ad}'),
+        ("Cf ARABIC LETTER MARK", '\u{61c}'),
+        ("Cf ZERO WIDTH SPACE", '\u{200b}'),
+        ("Cf ZERO WIDTH NON-JOINER", '\u{200c}'),
+        ("Cf ZERO WIDTH JOINER", '\u{200d}'),
+        ("Cf RIGHT-TO-LEFT MARK", '\u{200f}'),
+        ("Cf RIGHT-TO-LEFT OVERRIDE", '\u{202e}'),
+        ("Cf WORD JOINER", '\u{2060}'),
+        ("Cf FIRST STRONG ISOLATE", '\u{2068}'),
+        ("Cf BOM", '\u{feff}'),
+        ("Cf TAG LATIN CAPITAL LETTER A", '\u{e0041}'),
+        ("Co private use", '\u{e000}'),
+        ("Co supplementary private use", '\u{10fffd}'),
+        ("Cn unassigned", '\u{378}'),
+        ("Cn unassigned plane", '\u{50000}'),
+        ("Cn noncharacter U+FDD0", '\u{fdd0}'),
+        ("Cn noncharacter U+FFFE", '\u{fffe}'),
+        ("Cn noncharacter U+10FFFF", '\u{10ffff}'),
+        ("Mn default ignorable COMBINING GRAPHEME JOINER", '\u{34f}'),
+        ("Mn default ignorable VARIATION SELECTOR-16", '\u{fe0f}'),
+        ("Lo default ignorable HANGUL FILLER", '\u{3164}'),
+        ("Lo default ignorable HANGUL CHOSEONG FILLER", '\u{115f}'),
+        ("So REPLACEMENT CHARACTER", '\u{fffd}'),
+    ];
+
+    // Every refused class, in every kind of text field, before, inside and after a valid value
+    // and alone: the field's `invisible` message where a student types, `invalid` elsewhere.
+    #[test]
+    fn invisible_or_unknown_characters_are_refused_in_every_text_field() {
+        let fields = [
+            ("nom", "Du", "pré", Message::Invisible),
+            ("prenom", "Lé", "a", Message::Invisible),
+            ("commune", "Clermont", "-Ferrand", Message::Invisible),
+            ("adresse", "12 rue des", " Écoles", Message::Invisible),
+            ("email", "lea.du", "pre@example.org", Message::Invisible),
+            ("email", "lea.dupre@exam", "ple.org", Message::Invisible),
+            ("code_postal", "63", "000", Message::Invisible),
+            ("telephone", "06 12 34", " 56 78", Message::Invisible),
+            ("date_naissance", "2009-03-1", "4", Message::Invisible),
+            ("etablissement", "Lycée Sidoine", " Apollinaire", Message::Invalid),
+            ("filiere", "Première", " générale", Message::Invalid),
+            ("recadrage", "10,20,350", ",450", Message::Invalid),
+            ("submission_id", "0b8e6a52-3f1c-4d0e", "-9a57-2f9c1d7e4b60", Message::Invalid),
+        ];
+        for (field, before, after, message) in fields {
+            for (class, c) in REFUSED {
+                assert!(is_invisible_or_unknown(c), "{class}");
+                let values = [
+                    format!("{before}{c}{after}"),
+                    format!("{c}{before}{after}"),
+                    format!("{before}{after}{c}"),
+                    c.to_string(),
+                ];
+                table(field, |_| (), values.into_iter().map(|value| err(value, message)).collect());
+            }
+        }
+    }
+
+    // Each listed character (the noncharacters, the bidi and zero-width controls) is refused, and
+    // what French text uses is not: printable ASCII, the spaces, quotes, dashes and ligatures.
+    #[test]
+    fn invisible_or_unknown_is_exactly_the_hygiene_set() {
+        let noncharacters = (0xfdd0..=0xfdef)
+            .chain((0..=0x10).flat_map(|plane| [plane << 16 | 0xfffe, plane << 16 | 0xffff]))
+            .map(|code| char::from_u32(code).unwrap());
+        let controls = ['\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}']
+            .into_iter()
+            .chain('\u{2066}'..='\u{2069}')
+            .chain('\u{200b}'..='\u{200f}')
+            .chain('\u{2060}'..='\u{2064}')
+            .chain('\u{1}'..='\u{8}')
+            .chain('\u{e}'..='\u{1f}')
+            .chain('\u{7f}'..='\u{84}')
+            .chain('\u{86}'..='\u{9f}');
+        let refused: Vec<char> = noncharacters.chain(controls).collect();
+        assert_eq!(refused.len(), 66 + 5 + 4 + 5 + 5 + 8 + 18 + 6 + 26);
+        for c in refused {
+            assert!(is_invisible_or_unknown(c), "U+{:04X}", u32::from(c));
+        }
+        let french = "«\u{202f}»\u{a0}’‘“”–—…€°œŒæÆçÇ\t\n\r\u{b}\u{c}\u{85}\u{2028}\u{2029}\u{3000}";
+        for c in (' '..='~').chain(french.chars()) {
+            assert!(!is_invisible_or_unknown(c), "U+{:04X}", u32::from(c));
+        }
+    }
+
+    // The category data and the normalisation data are of the same Unicode version: no code
+    // point that NFKD changes is unassigned for `icu_properties`.
+    #[test]
+    fn unicode_data_agree() {
+        assert_eq!(unicode_normalization::UNICODE_VERSION, (18, 0, 0));
+        let categories = CodePointMapData::<GeneralCategory>::new();
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            if !std::iter::once(c).nfkd().eq(std::iter::once(c)) {
+                assert_ne!(categories.get(c), GeneralCategory::Unassigned, "U+{:04X}", u32::from(c));
+            }
+        }
+    }
+
     // Names the schema does not know are ignored, the honeypot included.
     #[test]
     fn unknown_fields_are_ignored() {
@@ -857,7 +1179,7 @@ mod tests {
         let mut input = valid();
         input.text.insert("pays".into(), "France".into());
         input.text.insert(schema.honeypot().into(), "https://spam.example".into());
-        assert_eq!(schema.validate(&input, TODAY), schema.validate(&valid(), TODAY));
+        assert_eq!(schema.validate(&input, TODAY, SCHOOL), schema.validate(&valid(), TODAY, SCHOOL));
     }
 
     // The honeypot marks a request as spam only when it holds something.
@@ -881,7 +1203,7 @@ mod tests {
     fn demande_serialises() {
         let mut input = with("recadrage", "1,2,3,4");
         input.text.insert("telephone".into(), "06 12 34 56 78".into());
-        let demande = schema().validate(&input, TODAY).unwrap();
+        let demande = schema().validate(&input, TODAY, SCHOOL).unwrap();
         let json = serde_json::to_value(&demande).unwrap();
         assert_eq!(json["date_naissance"], "2009-03-14");
         assert_eq!(json["telephone"], "+33612345678");
@@ -889,7 +1211,7 @@ mod tests {
         let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys.len(), 12);
         assert!(!keys.contains(&"recadrage") && !keys.contains(&"submission_id"));
-        let errors = schema().validate(&with("nom", "R2D2"), TODAY).unwrap_err();
+        let errors = schema().validate(&with("nom", "R2D2"), TODAY, SCHOOL).unwrap_err();
         let json = serde_json::to_value(&errors).unwrap();
         assert!(json["nom"].as_str().unwrap().starts_with("Le nom ne peut contenir"));
     }

@@ -24,6 +24,32 @@ pub struct SiteConfig {
     pub base_url: Option<String>,
     /// Where the request form posts (the handler's public URL).
     pub form_endpoint: String,
+    /// The submission limits the handler applies, for the pages that name them; not a setting:
+    /// `site.toml` cannot change them (a `limits` key there is an unknown field).
+    #[serde(skip_deserializing)]
+    pub limits: Limits,
+}
+
+/// The size limits of a submission, from `form::limits`, the one place the handler takes them
+/// from too: templates read them as `site.limits`, Markdown as `{{ poids_photo_max }}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Limits {
+    /// The photo size the pages promise, as French text: `4 Mo` (with a narrow no-break space).
+    pub max_photo: String,
+    /// The same, in bytes: what the photo tool reduces a photo to.
+    pub max_photo_bytes: usize,
+    /// The largest request body the handler takes: the form's script refuses to send more.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_photo: form::limits::max_photo_fr(),
+            max_photo_bytes: form::limits::MAX_PHOTO_BYTES,
+            max_body_bytes: form::limits::MAX_BODY_BYTES,
+        }
+    }
 }
 
 impl SiteConfig {
@@ -93,12 +119,14 @@ impl SiteConfig {
             "etablissement" => Some(&self.school_name),
             "ville" => Some(&self.school_town),
             "url_region" => Some(&self.region_url),
+            "poids_photo_max" => Some(&self.limits.max_photo),
             _ => None,
         }
     }
 
     /// The names authors may use as placeholders, for error messages.
-    pub const PLACEHOLDERS: &'static [&'static str] = &["etablissement", "ville", "url_region"];
+    pub const PLACEHOLDERS: &'static [&'static str] =
+        &["etablissement", "ville", "url_region", "poids_photo_max"];
 }
 
 /// An absolute http(s) address with no whitespace.
@@ -130,6 +158,23 @@ form_endpoint = "http://127.0.0.1:9000/lambda-url/handler/demande"
         assert_eq!(config.base_url, None);
         assert_eq!(config.placeholder("etablissement"), Some("Sidoine Apollinaire"));
         assert_eq!(config.placeholder("inconnu"), None);
+    }
+
+    // The photo size that pages name is the handler's own, in French typography; site.toml
+    // cannot set it.
+    #[test]
+    fn photo_limit_placeholder_is_the_handlers() {
+        let config = parse(VALID).unwrap();
+        assert_eq!(config.placeholder("poids_photo_max"), Some("4\u{202f}Mo"));
+        assert_eq!(config.placeholder("poids_photo_max"), Some(form::limits::max_photo_fr().as_str()));
+        assert_eq!(config.limits.max_photo_bytes, form::limits::MAX_PHOTO_BYTES);
+        assert_eq!(config.limits.max_body_bytes, form::limits::MAX_BODY_BYTES);
+        for name in SiteConfig::PLACEHOLDERS {
+            assert!(config.placeholder(name).is_some(), "{name} is listed but has no value");
+        }
+        let message =
+            parse(&format!("{VALID}limits = {{ max_photo = \"9 Mo\" }}\n")).unwrap_err().to_string();
+        assert!(message.contains("unknown field `limits`"), "{message}");
     }
 
     // A base URL is normalised to end with a single slash.

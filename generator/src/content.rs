@@ -477,6 +477,7 @@ mod tests {
         let c = config();
         assert_eq!(substitute("Au {{ etablissement }} de {{ville}}.", &c).unwrap(), "Au Lycée X de Riom.");
         assert_eq!(substitute("[R]({{ url_region }})", &c).unwrap(), "[R](https://r.fr/pass)");
+        assert_eq!(substitute("({{ poids_photo_max }} au plus)", &c).unwrap(), "(4\u{202f}Mo au plus)");
         let (offset, message) = substitute("ab\n{{ ecole }}", &c).unwrap_err();
         assert_eq!(offset, 3);
         assert!(

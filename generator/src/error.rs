@@ -89,7 +89,15 @@ impl Error {
     /// A TOML error in `text` (which starts on line `first_line` + 1 of `path`), located by line.
     pub fn toml(path: &Path, text: &str, first_line: usize, error: &toml::de::Error) -> Error {
         let line = error.span().map(|span| first_line + line_of(text, span.start));
-        Error::at(path, line, error.message().trim_end().to_owned())
+        let message = match error.message().trim_end() {
+            // The toml crate says nothing of a stray control character (a bare carriage return, a
+            // NUL in a comment): name what editors do not show, so the author can find it.
+            "" => "a control character that editors do not show (a carriage return without a line \
+                   feed, a NUL, a form feed): delete it, or retype the line"
+                .to_owned(),
+            message => message.to_owned(),
+        };
+        Error::at(path, line, message)
     }
 
     /// Folds a list of errors into one: nothing, the error itself, or `Many`.
@@ -142,6 +150,20 @@ mod tests {
         assert_eq!(e.to_string(), "`content/a.md`, line 4: the image is missing");
         let e = Error::at(Path::new("content/a.md"), None, "oops");
         assert_eq!(e.to_string(), "`content/a.md`: oops");
+    }
+
+    // A NUL in a comment, which the toml crate reports without a message, still gets one that
+    // says what to look for, on its line (the front matter starts on line 2 of the file).
+    #[test]
+    fn toml_error_without_message_names_the_invisible_character() {
+        let text = "title = \"Accueil\"\n#\0\n";
+        let error = toml::from_str::<toml::Value>(text).unwrap_err();
+        let e = Error::toml(Path::new("content/index.md"), text, 1, &error);
+        assert_eq!(
+            e.to_string(),
+            "`content/index.md`, line 3: a control character that editors do not show (a carriage \
+             return without a line feed, a NUL, a form feed): delete it, or retype the line"
+        );
     }
 
     // Several errors are listed one per line under a count.

@@ -13,10 +13,11 @@ use time::OffsetDateTime;
 use crate::commit::{self, CommitError, Submission};
 use crate::config::Config;
 use crate::cors::{self, AllowedOrigins};
-use crate::idempotency::{DossierSecret, IdempotencyKey};
+use crate::idempotency::{ContentDigest, DossierSecret, IdempotencyKey};
 use crate::multipart::{self, MultipartError};
 use crate::photo::{self, IdPhoto, PhotoError};
-use crate::response::{self, Failure, FieldError, Receipt, Reply};
+use crate::response::{self, Failure, FieldError, Receipt, Reply, Summary};
+use crate::s3::STORE_DEADLINE;
 use crate::store::Store;
 
 /// The wire name of the photo field.
@@ -32,6 +33,8 @@ pub struct App<S> {
     store: S,
     secret: DossierSecret,
     origins: AllowedOrigins,
+    /// The establishment requests must name.
+    school: String,
     /// Text fields read from the body: the schema's fields and the honeypot.
     known_fields: BTreeSet<String>,
 }
@@ -88,6 +91,7 @@ impl<S: Store> App<S> {
             store,
             secret: config.dossier_secret.clone(),
             origins: config.allowed_origins.clone(),
+            school: config.school.clone(),
             known_fields,
         }
     }
@@ -107,11 +111,20 @@ impl<S: Store> App<S> {
         let back = response::back_link(header(header::REFERER), &self.origins);
         // Echoed only when allowed; another origin gets no CORS header, so its page cannot read
         // the answer.
-        let origin = self.origins.matching(request.headers().get(header::ORIGIN)).cloned();
+        let sent_origin = request.headers().get(header::ORIGIN);
+        let origin = self.origins.matching(sent_origin).cloned();
         let mut response = if !is_route(request_path(&request)) {
             Reply::Failure(Failure::NotFound).into_response(json, back.as_deref())
         } else if method == Method::OPTIONS {
             cors::preflight(origin.as_ref())
+        } else if method == Method::POST && sent_origin.is_some() && origin.is_none() {
+            // Browsers send `Origin` with every POST, a form posted without JavaScript included
+            // (the site's own origin, or `null` from a file): a listed origin is the site. Any
+            // other is a page elsewhere posting students' data here, refused before the body is
+            // read. A request without `Origin` is no browser's, and CORS could not protect it
+            // anyway; it goes through the same checks as any other.
+            trace.error = Some("origin not allowed".to_owned());
+            Reply::Failure(Failure::ForbiddenOrigin).into_response(json, back.as_deref())
         } else if method == Method::POST {
             self.submit(request, now, &mut trace).await.into_response(json, back.as_deref())
         } else {
@@ -148,7 +161,7 @@ impl<S: Store> App<S> {
             return Reply::Failure(Failure::Refused);
         }
 
-        let validated = self.schema.validate(&input, now.date());
+        let validated = self.schema.validate(&input, now.date(), &self.school);
         // The photo is made even when other fields are wrong, so that its own problem is
         // reported in the same answer rather than after the next send.
         let crop = match &validated {
@@ -197,14 +210,27 @@ impl<S: Store> App<S> {
             return Reply::Invalid(self.field_errors(errors));
         };
 
+        let content = ContentDigest::of(&demande, demande.recadrage, &original);
         let key = match &demande.submission_id {
             Some(id) => IdempotencyKey::from_submission_id(id),
-            None => IdempotencyKey::from_content(&demande, demande.recadrage, &original),
+            None => IdempotencyKey::from_content(&content),
         };
         let received_at = now.replace_millisecond(now.millisecond()).unwrap_or(now);
-        let submission = Submission { demande: &demande, photo: &photo, key: &key, received_at };
+        let submission =
+            Submission { demande: &demande, photo: &photo, key: &key, content: &content, received_at };
         let started = Instant::now();
-        let committed = commit::commit(&self.store, &self.secret, &submission).await;
+        // One deadline for every write, read and retry, so that a slow store gives the student a
+        // 503 inside the function's timeout. Cutting a write short is safe: the photo comes first
+        // and the record last, and a retry adopts whatever the cut try left.
+        let committed =
+            tokio::time::timeout(STORE_DEADLINE, commit::commit(&self.store, &self.secret, &submission))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(CommitError::Store(crate::store::StoreError(format!(
+                        "the store did not finish within {} s",
+                        STORE_DEADLINE.as_secs()
+                    ))))
+                });
         trace.store = Some(started.elapsed());
         match committed {
             Ok(committed) => {
@@ -215,12 +241,17 @@ impl<S: Store> App<S> {
                     dossier: committed.dossier,
                     received_at: committed.received_at,
                     replay: committed.replay,
+                    summary: Summary::of(&demande),
                 })
             }
             Err(error) => {
                 trace.error = Some(error.to_string());
                 Reply::Failure(match error {
                     CommitError::Store(_) => Failure::Unavailable,
+                    CommitError::Conflict(dossier) => {
+                        trace.dossier = Some(dossier.to_string());
+                        Failure::Conflict
+                    }
                     CommitError::Exhausted => Failure::Internal,
                 })
             }
@@ -534,6 +565,189 @@ mod tests {
         let response = app.handle(urlencoded, NOW).await;
         assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert!(app.store().keys().is_empty());
+    }
+
+    // A POST from a page of an origin not listed is refused with 403 before anything is read or
+    // stored; listed origins, `null` (a file) and requests without `Origin` go through.
+    #[tokio::test]
+    async fn foreign_origin_is_refused() {
+        let app = app();
+        let cases = [
+            (Some("https://autre.example.fr"), 403),
+            (Some("http://lycee.example.fr"), 403),
+            (Some("https://lycee.example.fr.evil.test"), 403),
+            (Some(ORIGIN), 201),
+            (Some("null"), 200),
+            (None, 200),
+        ];
+        for (origin, status) in cases {
+            let body = form(&app, &[("submission_id", "origin-check-0001")]);
+            let mut request = post("/demande", &body, "text/html");
+            match origin {
+                Some(origin) => {
+                    request.headers_mut().insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+                }
+                None => {
+                    request.headers_mut().remove(header::ORIGIN);
+                }
+            }
+            let puts = app.store().put_count();
+            let response = app.handle(request, NOW).await;
+            assert_eq!(response.status().as_u16(), status, "{origin:?}");
+            if status == 403 {
+                assert!(text(&response).contains("site de l’établissement"), "{origin:?}");
+                assert!(response.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+                assert_eq!(app.store().put_count(), puts, "{origin:?}: nothing written");
+            }
+        }
+        assert_eq!(app.store().keys().len(), 2);
+    }
+
+    // The same submission id with other fields gets 409 and a French message; nothing stored
+    // changes, and the receipt of a true replay shows the stored, normalised values.
+    #[tokio::test]
+    async fn same_submission_id_with_other_content_is_a_conflict() {
+        let app = app();
+        let id = ("submission_id", "conflict-check-0001");
+        let first = app
+            .handle(post("/demande", &form(&app, &[id, ("nom", "  Dupré ")]), "application/json"), NOW)
+            .await;
+        assert_eq!(first.status(), StatusCode::CREATED);
+        assert_eq!(json(&first)["demande"]["nom"], "Dupré");
+        let stored: Vec<_> = app.store().keys().into_iter().map(|k| app.store().object(&k)).collect();
+        let response = app
+            .handle(post("/demande", &form(&app, &[id, ("nom", "Durand")]), "application/json"), NOW)
+            .await;
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert_eq!(json(&response)["error"], Failure::Conflict.message_fr().as_ref());
+        let page =
+            app.handle(post("/demande", &form(&app, &[id, ("nom", "Durand")]), "text/html"), NOW).await;
+        assert_eq!(page.status(), StatusCode::CONFLICT);
+        assert!(text(&page).contains("rien n’a été modifié"));
+        let after: Vec<_> = app.store().keys().into_iter().map(|k| app.store().object(&k)).collect();
+        assert_eq!(after, stored);
+        let replay =
+            app.handle(post("/demande", &form(&app, &[id, ("nom", "Dupré")]), "application/json"), NOW).await;
+        assert_eq!(replay.status(), StatusCode::OK);
+        assert_eq!(json(&replay)["demande"], json(&first)["demande"]);
+    }
+
+    /// A Function URL event (payload format 2.0) carrying `body` base64-encoded, as AWS delivers a
+    /// multipart upload; gives the request and the event's size in bytes.
+    fn function_url_event(body: &Multipart) -> (Request, usize) {
+        use base64::Engine;
+        let event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": "/demande",
+            "rawQueryString": "",
+            "headers": {
+                "content-type": body.content_type(),
+                "accept": "application/json",
+                "origin": ORIGIN,
+                "host": "abc.lambda-url.eu-west-3.on.aws",
+                "user-agent": "Mozilla/5.0 (Linux; Android 14) Mobile",
+            },
+            "requestContext": {
+                "accountId": "anonymous",
+                "apiId": "abc",
+                "domainName": "abc.lambda-url.eu-west-3.on.aws",
+                "domainPrefix": "abc",
+                "http": {
+                    "method": "POST",
+                    "path": "/demande",
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "203.0.113.9",
+                    "userAgent": "Mozilla/5.0 (Linux; Android 14) Mobile",
+                },
+                "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": "01/Sep/2025:08:30:00 +0000",
+                "timeEpoch": 1_756_715_400_000_u64,
+            },
+            "body": base64::engine::general_purpose::STANDARD.encode(body.bytes()),
+            "isBase64Encoded": true,
+        })
+        .to_string();
+        (lambda_http::request::from_str(&event).unwrap(), event.len())
+    }
+
+    // Through the Function URL event shape, a body of exactly the limit fits AWS's 6 MiB payload
+    // and is stored; one byte more gets the French 413 and writes nothing.
+    #[tokio::test]
+    async fn function_url_body_limit() {
+        let app = app();
+        let base = form(&app, &[]);
+        // Bytes after the JPEG's end marker are ignored by decoders: they pad the body exactly.
+        let padding = multipart::MAX_BODY_BYTES - base.bytes().len();
+        let mut photo = photo_upload().to_vec();
+        photo.resize(photo.len() + padding, 0);
+        let mut exact = Multipart::new();
+        for (name, value) in valid_fields(&app.schema) {
+            exact = exact.text(&name, &value);
+        }
+        let exact = exact.file(PHOTO_FIELD, "photo.jpg", &photo);
+        assert_eq!(exact.bytes().len(), multipart::MAX_BODY_BYTES);
+        let (request, event_bytes) = function_url_event(&exact);
+        assert!(event_bytes <= form::limits::LAMBDA_PAYLOAD_BYTES, "{event_bytes} bytes of event");
+        assert_eq!(app.handle(request, NOW).await.status(), StatusCode::CREATED);
+        let written = app.store().put_count();
+
+        photo.push(0);
+        let mut over = Multipart::new();
+        for (name, value) in valid_fields(&app.schema) {
+            over = over.text(&name, &value);
+        }
+        let over = over.file(PHOTO_FIELD, "photo.jpg", &photo);
+        let (request, _) = function_url_event(&over);
+        let response = app.handle(request, NOW).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let message = json(&response)["error"].as_str().unwrap().to_owned();
+        assert!(message.contains(&form::limits::max_photo_fr()), "{message}");
+        assert_eq!(app.store().put_count(), written);
+    }
+
+    /// A store that never finishes a write: every operation hangs past any deadline.
+    struct HangingStore;
+
+    impl Store for HangingStore {
+        async fn put_if_absent(
+            &self,
+            _: &crate::store::ObjectKey,
+            _: &[u8],
+            _: &str,
+            _: &crate::store::Metadata,
+        ) -> Result<crate::store::PutOutcome, crate::store::StoreError> {
+            tokio::time::sleep(crate::s3::FUNCTION_TIMEOUT * 2).await;
+            unreachable!("the request's deadline cuts the write short")
+        }
+
+        async fn get(
+            &self,
+            _: &crate::store::ObjectKey,
+        ) -> Result<Option<crate::store::StoredObject>, crate::store::StoreError> {
+            tokio::time::sleep(crate::s3::FUNCTION_TIMEOUT * 2).await;
+            unreachable!("the request's deadline cuts the read short")
+        }
+    }
+
+    // A store that hangs is cut at the store deadline, well inside the function's timeout, and the
+    // student gets a 503 with Retry-After instead of a gateway error.
+    #[tokio::test(start_paused = true)]
+    async fn hanging_store_is_cut_at_the_deadline() {
+        let app = App::new(crate::schema().unwrap(), HangingStore, &config());
+        let mut body = Multipart::new();
+        for (name, value) in valid_fields(&app.schema) {
+            body = body.text(&name, &value);
+        }
+        let body = body.file(PHOTO_FIELD, "photo.jpg", photo_upload());
+        let started = tokio::time::Instant::now();
+        let response = app.handle(post("/demande", &body, "application/json"), NOW).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "10");
+        let waited = started.elapsed();
+        assert!(waited >= STORE_DEADLINE && waited < crate::s3::FUNCTION_TIMEOUT, "{waited:?}");
     }
 
     // A store failure is a 503 with Retry-After; the retry completes the half-written request.

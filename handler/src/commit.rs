@@ -3,11 +3,16 @@
 //! For attempt 0, 1, … the submission's idempotency key gives a dossier number (see
 //! [`crate::idempotency`]). At that number the photo is written first, then the record; both
 //! writes are conditional, so the store itself says whether the number is free:
-//! - the photo already exists and carries this submission's tag: an earlier try of ours stopped
-//!   half-way; it is kept and the record is written now;
-//! - the photo or the record exists with another tag: a collision, the next attempt is tried;
-//! - the record exists with this submission's tag: a replay (double click, refresh, retry), its
-//!   dossier number is returned and nothing is written.
+//! - the photo already exists and carries this submission's tag and content tag: an earlier try of
+//!   ours stopped half-way; it is kept and the record is written now;
+//! - the photo or the record exists with another submission's tag: a collision, the next attempt
+//!   is tried;
+//! - the record exists with this submission's tag and content tag: a replay (double click,
+//!   refresh, retry), its dossier number is returned and nothing is written;
+//! - the photo or the record exists with this submission's tag but another content tag: the same
+//!   `submission_id` was sent with other fields or another photo. Nothing is written and the
+//!   request is refused ([`CommitError::Conflict`]): answering it as a replay would confirm values
+//!   that are not the stored ones.
 //!
 //! The record is the commit: it is written last and points only to a photo already stored. A
 //! store failure stops the flow (503); whatever it left is a photo without record, which the retry
@@ -17,15 +22,15 @@ use form::{Demande, Dossier};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::idempotency::{DossierSecret, IdempotencyKey, sha256_hex};
+use crate::idempotency::{ContentDigest, DossierSecret, IdempotencyKey, sha256_hex};
 use crate::photo::{self, IdPhoto};
 use crate::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError, StoredObject};
 
 /// How many dossier numbers a submission may try. With 29^8 numbers, a second attempt is already
 /// a rarity; eight consecutive collisions mean something is wrong, not that the space is full.
 pub const ATTEMPTS: u8 = 8;
-/// The version of `demande.json`; bumped when a field changes meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of `demande.json`; bumped when a field changes meaning. 2 added `content`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 const PHOTO_CONTENT_TYPE: &str = "image/jpeg";
 const RECORD_CONTENT_TYPE: &str = "application/json";
@@ -33,6 +38,7 @@ const RECORD_CONTENT_TYPE: &str = "application/json";
 /// Names of the photo's metadata (`x-amz-meta-*` on S3).
 const META_SHA256: &str = "sha256";
 const META_SUBMISSION: &str = "submission";
+const META_CONTENT: &str = "content";
 const META_SOURCE_FORMAT: &str = "source-format";
 const META_SOURCE_WIDTH: &str = "source-width";
 const META_SOURCE_HEIGHT: &str = "source-height";
@@ -42,6 +48,8 @@ pub struct Submission<'a> {
     pub demande: &'a Demande,
     pub photo: &'a IdPhoto,
     pub key: &'a IdempotencyKey,
+    /// What the submission contains, to tell a replay from the same id with other content.
+    pub content: &'a ContentDigest,
     pub received_at: OffsetDateTime,
 }
 
@@ -63,6 +71,9 @@ pub enum CommitError {
     Store(#[from] StoreError),
     #[error("every one of the {ATTEMPTS} dossier numbers tried was taken")]
     Exhausted,
+    /// This submission is already stored with other content; nothing was written.
+    #[error("the submission is already stored with other content (dossier {0})")]
+    Conflict(Dossier),
 }
 
 /// What the record says about the stored photo and the file it was made from.
@@ -90,10 +101,11 @@ impl PhotoFacts {
         }
     }
 
-    fn metadata(&self, tag: &str) -> Metadata {
+    fn metadata(&self, tags: &Tags) -> Metadata {
         Metadata::from([
             (META_SHA256.to_owned(), self.sha256.clone()),
-            (META_SUBMISSION.to_owned(), tag.to_owned()),
+            (META_SUBMISSION.to_owned(), tags.submission.clone()),
+            (META_CONTENT.to_owned(), tags.content.clone()),
             (META_SOURCE_FORMAT.to_owned(), self.source_format.clone()),
             (META_SOURCE_WIDTH.to_owned(), self.source_width.to_string()),
             (META_SOURCE_HEIGHT.to_owned(), self.source_height.to_string()),
@@ -126,6 +138,9 @@ struct Record<'a> {
     original: OriginalEntry,
     /// The keyed hash of the idempotency key: recognises a replay without keeping the key.
     submission: String,
+    /// The keyed hash of the content (fields, crop, photo as uploaded): tells a replay from the
+    /// same submission sent with other content.
+    content: String,
 }
 
 #[derive(Serialize)]
@@ -144,12 +159,39 @@ struct OriginalEntry {
     height: u32,
 }
 
-/// The part of a stored record needed to recognise a replay.
+/// The part of a stored record needed to recognise a replay. `content` is missing from records
+/// of version 1, which then never match: nothing of theirs is confirmed as a replay.
 #[derive(Deserialize)]
 struct StoredRecord {
     submission: String,
+    #[serde(default)]
+    content: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     received_at: OffsetDateTime,
+}
+
+/// The keyed hashes a submission is recognised by, in the photo's metadata and in the record.
+struct Tags {
+    submission: String,
+    content: String,
+}
+
+impl Tags {
+    /// Whether an object tagged `submission` and `content` is this submission's: `Some(true)` for
+    /// the same content, `Some(false)` for other content, `None` for another submission.
+    fn matches(&self, submission: Option<&str>, content: Option<&str>) -> Option<bool> {
+        (submission == Some(self.submission.as_str())).then(|| content == Some(self.content.as_str()))
+    }
+}
+
+/// What was found at a dossier number when claiming it for the photo.
+enum Claim {
+    /// The number is ours: the photo just written, or the one an earlier try of ours left.
+    Ours(PhotoFacts),
+    /// Another submission holds it.
+    Taken,
+    /// This submission holds it with other content.
+    Conflict,
 }
 
 /// Stores the submission under the first dossier number that is free or already its own.
@@ -158,12 +200,17 @@ pub async fn commit<S: Store>(
     secret: &DossierSecret,
     submission: &Submission<'_>,
 ) -> Result<Committed, CommitError> {
-    let tag = secret.tag(submission.key);
+    let tags = Tags {
+        submission: secret.tag(submission.key),
+        content: secret.content_tag(submission.key, submission.content),
+    };
     let fresh = PhotoFacts::of(submission.photo);
     for attempt in 0..ATTEMPTS {
         let dossier = secret.dossier(submission.key, attempt);
-        let Some(facts) = claim_photo(store, &dossier, &tag, &fresh, &submission.photo.jpeg).await? else {
-            continue;
+        let facts = match claim_photo(store, &dossier, &tags, &fresh, &submission.photo.jpeg).await? {
+            Claim::Ours(facts) => facts,
+            Claim::Taken => continue,
+            Claim::Conflict => return Err(CommitError::Conflict(dossier)),
         };
         let record_key = ObjectKey::record(&dossier);
         let record = Record {
@@ -183,7 +230,8 @@ pub async fn commit<S: Store>(
                 width: facts.source_width,
                 height: facts.source_height,
             },
-            submission: tag.clone(),
+            submission: tags.submission.clone(),
+            content: tags.content.clone(),
         };
         let json = serde_json::to_vec_pretty(&record).expect("a record always serialises");
         let outcome = store.put_if_absent(&record_key, &json, RECORD_CONTENT_TYPE, &Metadata::new()).await?;
@@ -192,43 +240,44 @@ pub async fn commit<S: Store>(
             return Ok(Committed { dossier, received_at, replay: false, attempt });
         }
         let stored = existing(store, &record_key).await?;
-        match serde_json::from_slice::<StoredRecord>(&stored.bytes) {
-            Ok(stored) if stored.submission == tag => {
+        // A record this version cannot read is not ours either.
+        let Ok(stored) = serde_json::from_slice::<StoredRecord>(&stored.bytes) else { continue };
+        match tags.matches(Some(&stored.submission), stored.content.as_deref()) {
+            Some(true) => {
                 let received_at = stored.received_at;
                 return Ok(Committed { dossier, received_at, replay: true, attempt });
             }
-            // Another submission's record, or one this version cannot read: either way not ours.
-            _ => continue,
+            Some(false) => return Err(CommitError::Conflict(dossier)),
+            None => continue,
         }
     }
     Err(CommitError::Exhausted)
 }
 
-/// Writes the photo at `dossier`, or adopts the one an earlier try of this submission left there.
-/// `None` means the number belongs to another submission.
+/// Writes the photo at `dossier`, or finds out whose the photo already there is.
 async fn claim_photo<S: Store>(
     store: &S,
     dossier: &Dossier,
-    tag: &str,
+    tags: &Tags,
     fresh: &PhotoFacts,
     jpeg: &[u8],
-) -> Result<Option<PhotoFacts>, StoreError> {
+) -> Result<Claim, StoreError> {
     let key = ObjectKey::photo(dossier);
-    let outcome = store.put_if_absent(&key, jpeg, PHOTO_CONTENT_TYPE, &fresh.metadata(tag)).await?;
+    let outcome = store.put_if_absent(&key, jpeg, PHOTO_CONTENT_TYPE, &fresh.metadata(tags)).await?;
     if outcome == PutOutcome::Created {
-        return Ok(Some(fresh.clone()));
+        return Ok(Claim::Ours(fresh.clone()));
     }
     let stored = existing(store, &key).await?;
-    if stored.metadata.get(META_SUBMISSION).map(String::as_str) != Some(tag) {
-        return Ok(None);
+    let meta = |name: &str| stored.metadata.get(name).map(String::as_str);
+    match tags.matches(meta(META_SUBMISSION), meta(META_CONTENT)) {
+        None => Ok(Claim::Taken),
+        Some(false) => Ok(Claim::Conflict),
+        // Ours, with the same upload: usually the very same bytes. A new version of the photo
+        // pipeline between two tries could make other bytes from the same upload; the stored
+        // photo wins, since nothing is ever overwritten, and the record describes what is stored.
+        Some(true) if sha256_hex(&stored.bytes) == fresh.sha256 => Ok(Claim::Ours(fresh.clone())),
+        Some(true) => Ok(PhotoFacts::of_stored(&stored).map_or(Claim::Conflict, Claim::Ours)),
     }
-    // Ours. Usually the very same bytes; if the student changed the photo between two sends of
-    // the same submission, the stored one wins, since nothing is ever overwritten, and the
-    // record describes what is stored.
-    if sha256_hex(&stored.bytes) == fresh.sha256 {
-        return Ok(Some(fresh.clone()));
-    }
-    Ok(PhotoFacts::of_stored(&stored))
 }
 
 /// Reads an object the store has just said exists. It can be missing only while another
@@ -253,10 +302,22 @@ mod tests {
         time::macros::datetime!(2025-09-01 08:30:00 UTC)
     }
 
+    /// The content digest of the test request with `photo` as the upload.
+    fn content(photo: &IdPhoto) -> ContentDigest {
+        ContentDigest::of(&demande(), None, &photo.jpeg)
+    }
+
+    /// The tags submission `n` with `photo` is stored with.
+    fn tags(n: u8, photo: &IdPhoto) -> Tags {
+        Tags { submission: secret().tag(&key(n)), content: secret().content_tag(&key(n), &content(photo)) }
+    }
+
     async fn run(store: &MemoryStore, n: u8, photo: &IdPhoto) -> Result<Committed, CommitError> {
         let demande = demande();
         let key = key(n);
-        let submission = Submission { demande: &demande, photo, key: &key, received_at: at() };
+        let content = content(photo);
+        let submission =
+            Submission { demande: &demande, photo, key: &key, content: &content, received_at: at() };
         commit(store, &secret(), &submission).await
     }
 
@@ -280,7 +341,7 @@ mod tests {
         assert_eq!(stored_photo.metadata[META_SHA256], sha256_hex(&photo.jpeg));
         assert_eq!(store.content_type(photo_key.as_str()).as_deref(), Some("image/jpeg"));
         let record = record_json(&store, &committed.dossier);
-        assert_eq!(record["schema_version"], 1);
+        assert_eq!(record["schema_version"], 2);
         assert_eq!(record["dossier"], committed.dossier.to_string());
         assert_eq!(record["received_at"], "2025-09-01T08:30:00Z");
         assert_eq!(record["demande"]["nom"], demande().nom);
@@ -292,6 +353,8 @@ mod tests {
         assert_eq!(record["original"]["width"], photo.source_width);
         assert_eq!(record["original"]["format"], "jpeg");
         assert_eq!(record["submission"], secret().tag(&key(1)));
+        assert_eq!(record["content"], tags(1, &photo).content);
+        assert_eq!(stored_photo.metadata[META_CONTENT], tags(1, &photo).content);
         assert_eq!(store.keys().len(), 2);
     }
 
@@ -304,8 +367,10 @@ mod tests {
         let before: Vec<_> = store.keys().into_iter().map(|k| store.object(&k)).collect();
         let demande = demande();
         let key = key(1);
+        let content = content(&photo);
         let later = at() + time::Duration::minutes(5);
-        let again = Submission { demande: &demande, photo: &photo, key: &key, received_at: later };
+        let again =
+            Submission { demande: &demande, photo: &photo, key: &key, content: &content, received_at: later };
         let second = commit(&store, &secret(), &again).await.unwrap();
         assert!(second.replay);
         assert_eq!(second.dossier, first.dossier);
@@ -327,7 +392,7 @@ mod tests {
             } else {
                 // Our photo but another record: only a seed collision could do that; the record,
                 // which commits, decides.
-                let ours = PhotoFacts::of(&id_photo()).metadata(&secret().tag(&key(1)));
+                let ours = PhotoFacts::of(&id_photo()).metadata(&tags(1, &id_photo()));
                 store.insert(&ObjectKey::photo(&first), &id_photo().jpeg, ours);
                 let bytes = if taken == "record" { record.as_slice() } else { b"not json" };
                 store.insert(&ObjectKey::record(&first), bytes, Metadata::new());
@@ -357,22 +422,59 @@ mod tests {
         assert_eq!(store.keys().len(), 2);
     }
 
-    // A retry with a different photo keeps the stored one and records what is actually stored.
+    // The same submission sent again with another photo or other fields, after a try that stored
+    // only the photo or after a complete one, is refused as a conflict and changes nothing.
     #[tokio::test]
-    async fn retry_with_another_photo_records_the_stored_one() {
+    async fn same_submission_with_other_content_is_a_conflict() {
+        for complete in [false, true] {
+            let store = MemoryStore::default();
+            if !complete {
+                store.fail_puts_ending_with("demande.json");
+            }
+            let first_photo = id_photo();
+            let first = run(&store, 1, &first_photo).await;
+            assert_eq!(first.is_ok(), complete);
+            store.heal();
+            let before: Vec<_> = store.keys().into_iter().map(|k| store.object(&k)).collect();
+            let mut second_photo = id_photo();
+            second_photo.jpeg.extend_from_slice(b"different");
+            let error = run(&store, 1, &second_photo).await.unwrap_err();
+            let dossier = secret().dossier(&key(1), 0);
+            assert!(matches!(&error, CommitError::Conflict(d) if *d == dossier), "{error}");
+            let mut other_fields = demande();
+            other_fields.nom = "Durand".to_owned();
+            let key = key(1);
+            let content = ContentDigest::of(&other_fields, None, &first_photo.jpeg);
+            let submission = Submission {
+                demande: &other_fields,
+                photo: &first_photo,
+                key: &key,
+                content: &content,
+                received_at: at(),
+            };
+            let error = commit(&store, &secret(), &submission).await.unwrap_err();
+            assert!(matches!(error, CommitError::Conflict(_)), "{error}");
+            let after: Vec<_> = store.keys().into_iter().map(|k| store.object(&k)).collect();
+            assert_eq!(after, before, "complete: {complete}");
+        }
+    }
+
+    // A version-1 record (no content tag) at our number is never confirmed as our replay.
+    #[tokio::test]
+    async fn record_without_content_tag_is_not_a_replay() {
         let store = MemoryStore::default();
-        store.fail_puts_ending_with("demande.json");
-        let first_photo = id_photo();
-        run(&store, 1, &first_photo).await.unwrap_err();
-        store.heal();
-        let mut second_photo = id_photo();
-        second_photo.jpeg.extend_from_slice(b"different");
-        second_photo.source_width += 1;
-        let committed = run(&store, 1, &second_photo).await.unwrap();
-        assert_eq!(committed.attempt, 0);
-        let record = record_json(&store, &committed.dossier);
-        assert_eq!(record["photo"]["sha256"], sha256_hex(&first_photo.jpeg));
-        assert_eq!(record["original"]["width"], first_photo.source_width);
+        let photo = id_photo();
+        let dossier = secret().dossier(&key(1), 0);
+        store.insert(
+            &ObjectKey::photo(&dossier),
+            &photo.jpeg,
+            PhotoFacts::of(&photo).metadata(&tags(1, &photo)),
+        );
+        let record =
+            format!(r#"{{"submission":"{}","received_at":"2025-01-01T00:00:00Z"}}"#, secret().tag(&key(1)));
+        store.insert(&ObjectKey::record(&dossier), record.as_bytes(), Metadata::new());
+        assert!(matches!(run(&store, 1, &photo).await, Err(CommitError::Conflict(_))));
+        assert_eq!(store.keys().len(), 2);
     }
 
     // Eight taken numbers in a row end with an error rather than a loop or an overwrite.

@@ -15,6 +15,9 @@ pub const BUCKET_NAME: &str = "BUCKET_NAME";
 pub const ALLOWED_ORIGIN: &str = "ALLOWED_ORIGIN";
 /// The secret that turns an idempotency key into a dossier number.
 pub const DOSSIER_SECRET: &str = "DOSSIER_SECRET";
+/// The establishment the function takes requests for, exactly as the site shows it
+/// (`school_name` in `content/site.toml`): a request naming another school is refused.
+pub const ETABLISSEMENT: &str = "ETABLISSEMENT";
 
 /// The function's settings, valid by construction.
 #[derive(Debug, Clone)]
@@ -22,6 +25,8 @@ pub struct Config {
     pub bucket: String,
     pub allowed_origins: AllowedOrigins,
     pub dossier_secret: DossierSecret,
+    /// The establishment's name, trimmed.
+    pub school: String,
 }
 
 /// Why the configuration was refused. Each message names the variable and what it should hold.
@@ -75,7 +80,8 @@ impl Config {
         let secret = read(DOSSIER_SECRET)?;
         let dossier_secret =
             DossierSecret::new(secret.into_bytes()).map_err(|short| ConfigError::SecretTooShort(short.0))?;
-        Ok(Config { bucket, allowed_origins, dossier_secret })
+        let school = read(ETABLISSEMENT)?.trim().to_owned();
+        Ok(Config { bucket, allowed_origins, dossier_secret, school })
     }
 }
 
@@ -106,9 +112,11 @@ mod tests {
             (BUCKET_NAME, "pass-region-demandes"),
             (ALLOWED_ORIGIN, "https://Lycee.example.fr/, null"),
             (DOSSIER_SECRET, SECRET),
+            (ETABLISSEMENT, "  Lycée Sidoine Apollinaire "),
         ];
         let config = Config::from_lookup(lookup(&vars)).unwrap();
         assert_eq!(config.bucket, "pass-region-demandes");
+        assert_eq!(config.school, "Lycée Sidoine Apollinaire");
         for origin in ["https://lycee.example.fr", "null"] {
             assert!(config.allowed_origins.contains(origin), "{origin}");
         }
@@ -118,7 +126,7 @@ mod tests {
     // Each missing or malformed setting is refused with the error that names it.
     #[test]
     fn refuses_missing_or_wrong_settings() {
-        let cases: [(&[(&str, &str)], ConfigError); 12] = [
+        let cases: [(&[(&str, &str)], ConfigError); 13] = [
             (
                 &[(ALLOWED_ORIGIN, "https://a.fr"), (DOSSIER_SECRET, SECRET)],
                 ConfigError::Missing(BUCKET_NAME),
@@ -171,6 +179,10 @@ mod tests {
             (
                 &[(BUCKET_NAME, "bucket"), (ALLOWED_ORIGIN, "https://a.fr"), (DOSSIER_SECRET, "short")],
                 ConfigError::SecretTooShort(5),
+            ),
+            (
+                &[(BUCKET_NAME, "bucket"), (ALLOWED_ORIGIN, "https://a.fr"), (DOSSIER_SECRET, SECRET)],
+                ConfigError::Missing(ETABLISSEMENT),
             ),
         ];
         for (vars, expected) in cases {

@@ -4,7 +4,7 @@
 
 use html_escape::{encode_double_quoted_attribute, encode_text};
 
-use crate::response::{Failure, FieldError, Receipt};
+use crate::response::{Failure, FieldError, Receipt, Summary};
 
 /// The pages load nothing and run nothing; their only style is inline.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
@@ -19,6 +19,9 @@ h1{font-size:1.5rem;line-height:1.25}\
 font-weight:700;letter-spacing:.08em;text-align:center;padding:.75rem .5rem;margin:.5rem 0 1rem;\
 border:3px solid #1a1a1a;border-radius:.5rem;overflow-wrap:anywhere}\
 li{margin:.4rem 0}\
+h2{font-size:1.15rem;margin:1.25rem 0 .5rem}\
+.summary{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0 0 1rem}\
+.summary dt{font-weight:700}.summary dd{margin:0;overflow-wrap:anywhere}\
 .errors li{padding-left:.25rem}\
 .note{font-size:.95rem;color:#444}\
 a{color:#0b4f9c}";
@@ -54,9 +57,32 @@ pub fn receipt(receipt: &Receipt) -> String {
          <li>Recopiez ce numéro sur le «\u{202f}document à rendre\u{202f}» Pass’Région et \
          donnez ce document à l’établissement.</li>\n</ol>\n\
          <p class=\"note\">Le numéro ne contient jamais les lettres O, I ni L\u{202f}: ce sont \
-         les chiffres 0 et 1. Les tirets servent seulement à le lire plus facilement.</p>\n"
+         les chiffres 0 et 1. Les tirets servent seulement à le lire plus facilement.</p>\n{}",
+        summary(&receipt.summary)
     );
     page(title, &content)
+}
+
+/// The stored values, for the student to check: what the record holds, not what was typed.
+fn summary(summary: &Summary) -> String {
+    let date = summary.date_naissance;
+    let rows = [
+        ("Nom", summary.nom.clone()),
+        ("Prénom", summary.prenom.clone()),
+        ("Date de naissance", format!("{:02}/{:02}/{}", date.day(), u8::from(date.month()), date.year())),
+        ("Adresse e-mail", summary.email.clone()),
+        ("Établissement", summary.etablissement.clone()),
+        ("Filière", summary.filiere.clone()),
+        (
+            "Envoi de la carte",
+            if summary.envoi_etablissement { "dans l’établissement" } else { "à votre adresse" }.to_owned(),
+        ),
+    ];
+    let items: String = rows
+        .iter()
+        .map(|(label, value)| format!("<dt>{label}</dt><dd>{}</dd>\n", encode_text(value)))
+        .collect();
+    format!("<h2>Ce qui est enregistré</h2>\n<dl class=\"summary\">\n{items}</dl>\n")
 }
 
 /// How to get back to the form: a link when the form's address is known, else plain text.
@@ -103,7 +129,7 @@ pub fn failure(failure: Failure, back: Option<&str>) -> String {
         Failure::NotFound => String::new(),
         _ => way_back(back),
     };
-    let content = format!("<h1>{title}</h1>\n<p>{}</p>\n{back}", encode_text(failure.message_fr()));
+    let content = format!("<h1>{title}</h1>\n<p>{}</p>\n{back}", encode_text(&failure.message_fr()));
     page(title, &content)
 }
 
@@ -123,6 +149,7 @@ mod tests {
             dossier: Dossier::from_seed(&[9; 32]),
             received_at: time::OffsetDateTime::UNIX_EPOCH,
             replay: false,
+            summary: Summary::of(&crate::testing::demande()),
         };
         let pages = [
             super::receipt(&receipt),
@@ -142,9 +169,18 @@ mod tests {
     #[test]
     fn receipt_shows_the_number() {
         let dossier = Dossier::from_seed(&[9; 32]);
-        let receipt =
-            Receipt { dossier: dossier.clone(), received_at: time::OffsetDateTime::UNIX_EPOCH, replay: true };
+        let mut demande = crate::testing::demande();
+        demande.nom = "<Dupré & fils>".to_owned();
+        let receipt = Receipt {
+            dossier: dossier.clone(),
+            received_at: time::OffsetDateTime::UNIX_EPOCH,
+            replay: true,
+            summary: Summary::of(&demande),
+        };
         let page = super::receipt(&receipt);
+        assert!(page.contains("<dt>Nom</dt><dd>&lt;Dupré &amp; fils&gt;</dd>"), "{page}");
+        assert!(page.contains("<dt>Date de naissance</dt><dd>14/03/2009</dd>"), "{page}");
+        assert!(page.contains("<dd>dans l’établissement</dd>"), "{page}");
         assert!(page.contains(&format!("<p class=\"dossier\">{dossier}</p>")));
         assert!(page.contains("capture d’écran"));
         assert!(page.contains("«\u{202f}document à rendre\u{202f}»"));

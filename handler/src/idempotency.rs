@@ -50,6 +50,14 @@ impl DossierSecret {
     pub fn tag(&self, key: &IdempotencyKey) -> String {
         hex::encode(self.mac(b"pass-region/submission-tag\0", key).finalize().into_bytes())
     }
+
+    /// What the record stores of the submission's content, keyed like [`DossierSecret::tag`]: a
+    /// bare hash of the fields could be checked against guesses of a student's details.
+    pub fn content_tag(&self, key: &IdempotencyKey, digest: &ContentDigest) -> String {
+        let mut mac = self.mac(b"pass-region/content-tag\0", key);
+        mac.update(&digest.0);
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
 
 impl fmt::Debug for DossierSecret {
@@ -68,10 +76,24 @@ impl IdempotencyKey {
         IdempotencyKey([b"submission_id\0".as_slice(), id.as_str().as_bytes()].concat())
     }
 
-    /// The key of a submission without `submission_id`: a hash of the validated fields, the crop
-    /// and the photo as uploaded. The prefix keeps it apart from any `submission_id`, even one that
+    /// The key of a submission without `submission_id`: its content digest (a double click sends
+    /// the very same content). The prefix keeps it apart from any `submission_id`, even one that
     /// happens to look like a hex digest.
-    pub fn from_content(demande: &Demande, crop: Option<Crop>, photo: &[u8]) -> IdempotencyKey {
+    pub fn from_content(digest: &ContentDigest) -> IdempotencyKey {
+        IdempotencyKey([b"content\0".as_slice(), &digest.0].concat())
+    }
+}
+
+/// What a submission says: a hash of the validated fields, the crop and the photo as uploaded.
+/// Stored (keyed, see [`DossierSecret::content_tag`]) beside the submission's tag, so that the
+/// same `submission_id` sent again with other content is told apart from a replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentDigest([u8; 32]);
+
+impl ContentDigest {
+    pub fn of(demande: &Demande, crop: Option<Crop>, photo: &[u8]) -> ContentDigest {
+        // `Demande` serialises without its crop and submission id: the crop is hashed here, and
+        // the id names the submission rather than saying what it contains.
         let fields = serde_json::to_vec(demande).expect("a demande always serialises");
         let mut hash = Sha256::new();
         for part in [fields.as_slice(), crop.map(|c| c.to_string()).unwrap_or_default().as_bytes()] {
@@ -79,7 +101,7 @@ impl IdempotencyKey {
             hash.update(part);
         }
         hash.update(photo);
-        IdempotencyKey([b"content\0".as_slice(), &hash.finalize()].concat())
+        ContentDigest(hash.finalize().into())
     }
 }
 
@@ -133,24 +155,41 @@ mod tests {
         assert_ne!(tag, secret(8).tag(&key("submission-0001")));
     }
 
-    // The content key follows every input that makes the submission, and never meets an id key.
+    // The content digest follows every input that makes the submission, and the key made from it
+    // never meets an id key.
     #[test]
-    fn content_key_follows_its_inputs() {
+    fn content_digest_follows_its_inputs() {
         let demande = crate::testing::demande();
         let crop = Some(Crop { x: 1, y: 2, width: 350, height: 450 });
-        let base = IdempotencyKey::from_content(&demande, crop, b"photo");
-        assert_eq!(IdempotencyKey::from_content(&demande, crop, b"photo"), base);
+        let base = ContentDigest::of(&demande, crop, b"photo");
+        assert_eq!(ContentDigest::of(&demande, crop, b"photo"), base);
         let mut other_fields = crate::testing::demande();
         other_fields.commune = "Vichy".into();
         let others = [
-            IdempotencyKey::from_content(&demande, crop, b"photo!"),
-            IdempotencyKey::from_content(&demande, None, b"photo"),
-            IdempotencyKey::from_content(&other_fields, crop, b"photo"),
-            key(&hex::encode(&base.0[b"content\0".len()..])),
+            ContentDigest::of(&demande, crop, b"photo!"),
+            ContentDigest::of(&demande, None, b"photo"),
+            ContentDigest::of(&other_fields, crop, b"photo"),
         ];
         for other in others {
             assert_ne!(other, base);
         }
+        let content_key = IdempotencyKey::from_content(&base);
+        assert_ne!(content_key, key(&hex::encode(base.0)));
+    }
+
+    // The content tag depends on the secret, the submission and the content, and is not the digest.
+    #[test]
+    fn content_tag_is_keyed() {
+        let demande = crate::testing::demande();
+        let digest = ContentDigest::of(&demande, None, b"photo");
+        let other = ContentDigest::of(&demande, None, b"other photo");
+        let tag = secret(7).content_tag(&key("submission-0001"), &digest);
+        assert_eq!(tag.len(), 64);
+        assert_ne!(tag, hex::encode(digest.0));
+        assert_ne!(tag, secret(8).content_tag(&key("submission-0001"), &digest));
+        assert_ne!(tag, secret(7).content_tag(&key("submission-0002"), &digest));
+        assert_ne!(tag, secret(7).content_tag(&key("submission-0001"), &other));
+        assert_ne!(tag, secret(7).tag(&key("submission-0001")));
     }
 
     // The hex SHA-256 of a known input matches the published test vector.

@@ -8,8 +8,8 @@ use std::convert::Infallible;
 
 use multer::{Constraints, Multipart, SizeLimit};
 
-/// The largest body accepted: the Lambda limit for a synchronous invocation (6 MB).
-pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+/// The largest body accepted: what a Function URL can deliver (see [`form::limits`]).
+pub const MAX_BODY_BYTES: usize = form::limits::MAX_BODY_BYTES;
 /// The largest text field: the longest field of the form is a postal address line.
 pub const MAX_TEXT_FIELD_BYTES: usize = 4 * 1024;
 /// The most parts a body may hold: the form has about fifteen fields.
@@ -27,6 +27,10 @@ pub struct FormData {
 pub enum MultipartError {
     #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
     TooLarge,
+    /// A text part above [`MAX_TEXT_FIELD_BYTES`]. Unnamed: the part's name may be anything the
+    /// client chose, and error texts reach the logs.
+    #[error("a text part is larger than {MAX_TEXT_FIELD_BYTES} bytes")]
+    FieldTooLong,
     #[error("the request is not `multipart/form-data` with a boundary")]
     NotMultipart,
     #[error("more than {MAX_PARTS} parts")]
@@ -42,9 +46,10 @@ pub enum MultipartError {
 impl From<multer::Error> for MultipartError {
     fn from(error: multer::Error) -> MultipartError {
         match error {
-            multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
-                MultipartError::TooLarge
-            }
+            // The photo's own limit is the whole body's, so only a text part can exceed its limit
+            // before the stream does.
+            multer::Error::FieldSizeExceeded { .. } => MultipartError::FieldTooLong,
+            multer::Error::StreamSizeExceeded { .. } => MultipartError::TooLarge,
             multer::Error::NoMultipart | multer::Error::NoBoundary | multer::Error::DecodeContentType(_) => {
                 MultipartError::NotMultipart
             }
@@ -144,7 +149,8 @@ mod tests {
             many = many.text(&format!("f{i}"), "x");
         }
         let cases = [
-            (Body::new().text("nom", &long), MultipartError::TooLarge),
+            (Body::new().text("nom", &long), MultipartError::FieldTooLong),
+            (Body::new().text("inconnu", &long), MultipartError::FieldTooLong),
             (Body::new().file("photo", "a.jpg", &big_photo), MultipartError::TooLarge),
             (Body::new().text("nom", "a").text("nom", "b"), MultipartError::Duplicate("nom".into())),
             (
@@ -180,6 +186,57 @@ mod tests {
         let body = b"--B\r\nContent-Disposition: form-data; name=\"nom\"\r\n\r\nDup";
         let error = parse(body, Some("multipart/form-data; boundary=B"), &known(), "photo").await;
         assert!(matches!(error, Err(MultipartError::Malformed(_))), "{error:?}");
+    }
+
+    /// A body made of parts with these names and values, some of them files, then `tail` raw.
+    fn arbitrary_body(parts: &[(String, Vec<u8>, bool)], tail: &[u8]) -> Vec<u8> {
+        let mut body = Body::new();
+        for (name, value, file) in parts {
+            body = if *file { body.file(name, "f.bin", value) } else { body.raw_text(name, value) };
+        }
+        let mut bytes = body.bytes();
+        bytes.extend_from_slice(tail);
+        bytes
+    }
+
+    proptest::proptest! {
+        // Arbitrary bodies, names and boundaries never make the parser panic or go past its
+        // bounds: it either reads within the limits or gives an error.
+        #[test]
+        fn never_panics_on_arbitrary_bodies(
+            parts in proptest::collection::vec(
+                ("(nom|prenom|charte|photo|[a-z\\\"\r\n;= ]{0,12})", proptest::collection::vec(proptest::num::u8::ANY, 0..300), proptest::bool::ANY),
+                0..12,
+            ),
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            cut in proptest::option::of(0usize..4000),
+            content_type in "(multipart/form-data; boundary=----unit-test-boundary-7MA4YWxkTrZu0gW|multipart/form-data; boundary=[ -~]{0,20}|[ -~]{0,40})",
+        ) {
+            let mut body = arbitrary_body(&parts, &tail);
+            if let Some(cut) = cut {
+                body.truncate(cut);
+            }
+            let parsed = block_on(parse(&body, Some(&content_type), &known(), "photo"));
+            if let Ok(form) = parsed {
+                proptest::prop_assert!(form.text.len() <= MAX_PARTS);
+                proptest::prop_assert!(form.text.values().all(|v| v.len() <= MAX_TEXT_FIELD_BYTES));
+                proptest::prop_assert!(form.text.keys().all(|k| known().contains(k)));
+            }
+        }
+
+        // Random bytes of any length under any content type are refused or read, never a panic.
+        #[test]
+        fn never_panics_on_random_bytes(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..2000),
+            content_type in proptest::option::of("[ -~]{0,60}"),
+        ) {
+            let _ = block_on(parse(&body, content_type.as_deref(), &known(), "photo"));
+        }
+    }
+
+    /// Runs the parser's future to completion: it never waits on anything but the given bytes.
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
     }
 
     // A body above the Lambda limit is refused before multer sees it.

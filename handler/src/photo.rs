@@ -7,22 +7,38 @@
 //!
 //! 1. recognise the format from the magic bytes only ([`sniff`]): JPEG, PNG and WebP are
 //!    accepted, HEIC gets its own error so the student learns how to send a JPEG;
-//! 2. read the header only and refuse decompression bombs and images too small for an ID photo;
+//! 2. walk the file's structure and read its header only ([`container`]), refusing files of
+//!    too many scans or chunks, animations, decompression bombs and images too small for an ID
+//!    photo;
 //! 3. read the EXIF orientation and choose the 35:45 frame in upright full-resolution pixels,
 //!    either inside the student's crop or by default ([`geometry`]);
-//! 4. decode, a JPEG at 1/2, 1/4 or 1/8 scale in the DCT domain when the frame still has enough
-//!    pixels, so a 12-megapixel photo is never decoded in full ([`decode`]);
-//! 5. crop and resize with a Lanczos3 filter in the stored orientation, then turn the small result
+//! 4. choose how much to reduce while decoding, from what the frame needs and what the memory
+//!    budget allows ([`budget`]), or refuse: [`MEMORY_BUDGET`] holds by construction;
+//! 5. decode only what the frame needs: a JPEG at 1/2, 1/4 or 1/8 scale in the DCT domain, a PNG
+//!    or lossy WebP row by row, box-reduced ([`shrink`]), so a 12-megapixel photo is never
+//!    decoded in full ([`decode`]);
+//! 6. crop and resize with a Lanczos3 filter in the stored orientation, then turn the small result
 //!    upright (cheaper than rotating the big decoded image) ([`resize`]);
-//! 6. encode a baseline 4:2:0 JPEG at the best quality that fits the size budget ([`encode`]).
+//! 7. encode a baseline 4:2:0 JPEG at the best quality that fits the size budget ([`encode`]).
+//!
+//! CPU is bounded by the pixel bounds below (every decoder's work grows with the pixels it
+//! walks), the scan and chunk counts ([`container`]) and, for lossless WebP, the symbols its
+//! header may take to read ([`vp8l`]): any file up to the request body limit is answered within
+//! two seconds of CPU (`tests/photo_bounds.rs`).
 
+mod budget;
+mod container;
 mod decode;
 mod encode;
 mod geometry;
 mod resize;
+mod shrink;
 mod sniff;
 #[cfg(test)]
 mod tests;
+mod vp8l;
+
+pub use container::{MAX_PARTS, MAX_SCANS};
 
 use form::Crop;
 use serde::Serialize;
@@ -35,13 +51,18 @@ pub const OUTPUT_HEIGHT: u32 = 531;
 pub const MAX_OUTPUT_BYTES: usize = 200 * 1024;
 
 /// Pixel bound for images decoded at reduced size (baseline JPEG): 50 MP is above any phone or
-/// camera a student owns (a 48 MP phone sensor is binned to 12 MP), and the decoder never holds
-/// more than an eighth of it.
+/// camera a student owns (a 48 MP phone sensor is binned to 12 MP). A bound on work (every block
+/// is still entropy-decoded); memory is [`MEMORY_BUDGET`]'s, which chooses the reduction.
 pub const MAX_PIXELS: u64 = 50_000_000;
-/// Pixel bound for images that must be decoded at full size (PNG, WebP, progressive JPEG, whose
-/// decoder keeps every coefficient): a 12 MP phone photo (4032×3024) still passes, and its peak
-/// memory (measured: 60 MB WebP, 70 MB PNG, 82 MB progressive JPEG) stays inside a 128 MB Lambda.
+/// Pixel bound for images whose decoder walks or keeps every pixel (PNG, WebP, progressive JPEG,
+/// whose decoder keeps every coefficient): a 12 MP phone photo (4032×3024) still passes. A bound
+/// on work as much as on memory, which [`MEMORY_BUDGET`] bounds on its own: a progressive 4:4:4
+/// or CMYK JPEG, or a WebP with transparency, is refused below it when it would not fit.
 pub const MAX_FULL_DECODE_PIXELS: u64 = 13_000_000;
+
+/// Most bytes the pipeline may allocate for one photo, whatever the file (up to the request body
+/// limit): half of a 128 MB Lambda, the rest being the runtime, the request and the response.
+pub const MEMORY_BUDGET: usize = 64 << 20;
 
 /// Smallest acceptable height of the 35:45 frame, in source pixels. Below 300 px the photo would
 /// be enlarged more than 1.77 times and the face becomes a blur of pixels; a 640×480 webcam frame
@@ -89,6 +110,14 @@ pub enum PhotoError {
     CropOutside { crop: Crop, width: u32, height: u32 },
     #[error("crop `{crop}` holds a 35:45 frame smaller than {MIN_FRAME_WIDTH}x{MIN_FRAME_HEIGHT}")]
     CropTooSmall { crop: Crop },
+    #[error("decoding the {width}x{height} image for this frame would exceed the memory budget")]
+    TooHeavy { width: u32, height: u32 },
+    #[error("jpeg with {scans} scans, above the bound of {max}")]
+    TooManyScans { scans: usize, max: usize },
+    #[error("image file with {count} segments or chunks, above the bound of {max}")]
+    TooManyParts { count: usize, max: usize },
+    #[error("animated image")]
+    Animated,
     #[error("no jpeg quality down to {min_quality} fits in {max_bytes} bytes")]
     TooComplex { min_quality: u8, max_bytes: usize },
     /// The resizer or the encoder refused buffers we built: a bug on our side, never the photo.
@@ -140,6 +169,22 @@ impl PhotoError {
                  pixels.",
                 crop.width, crop.height
             ),
+            PhotoError::TooHeavy { width, height } => format!(
+                "Cette photo est trop lourde à préparer ({width} × {height} pixels)\u{202f}: \
+                 envoyez-la telle que le téléphone l’a prise, ou une copie réduite. Si vous \
+                 l’avez recadrée, agrandissez aussi le cadre autour du visage."
+            ),
+            PhotoError::TooManyScans { .. } => "Cette photo JPEG est enregistrée en trop de passes \
+                 successives pour que nous la lisions. Envoyez la photo telle que le téléphone \
+                 l’a prise, ou enregistrez-la de nouveau en JPEG ordinaire."
+                .to_owned(),
+            PhotoError::TooManyParts { .. } => "Ce fichier est découpé en trop de morceaux pour \
+                 une photo. Envoyez la photo telle que le téléphone l’a prise, ou enregistrez-la \
+                 de nouveau en JPEG."
+                .to_owned(),
+            PhotoError::Animated => "Cette image est animée. Envoyez une photo fixe, de \
+                 préférence au format JPEG."
+                .to_owned(),
             PhotoError::TooComplex { .. } => "Nous n’arrivons pas à faire tenir cette photo \
                  dans 200\u{202f}Ko. Reprenez-la devant un fond uni et clair, comme le demande \
                  une photo d’identité."
@@ -160,25 +205,22 @@ pub fn process(bytes: &[u8], crop: Option<Crop>) -> Result<IdPhoto, PhotoError> 
     let decoder = decode::Decoder::open(source_format, bytes)?;
     let header = decoder.header();
     let pixels = u64::from(header.width) * u64::from(header.height);
-    let max_pixels = if header.full_decode { MAX_FULL_DECODE_PIXELS } else { MAX_PIXELS };
-    if pixels > max_pixels {
+    if pixels > header.max_pixels {
+        let max_pixels = header.max_pixels;
         return Err(PhotoError::TooManyPixels { width: header.width, height: header.height, max_pixels });
     }
 
-    let orientation = geometry::Orientation::from_exif(bytes);
+    let orientation = geometry::Orientation::from_exif(decoder.exif().unwrap_or_default());
     let (upright_width, upright_height) = orientation.upright_size(header.width, header.height);
     let frame = geometry::frame(upright_width, upright_height, crop)?;
     let stored_frame = orientation.to_stored(frame, header.width, header.height);
+    let stored_out = orientation.stored_size(OUTPUT_WIDTH, OUTPUT_HEIGHT);
 
-    let decoded = decoder.decode(decode::reduction_for(frame.height))?;
-    let (stored_out_width, stored_out_height) = orientation.stored_size(OUTPUT_WIDTH, OUTPUT_HEIGHT);
-    let rgb = resize::crop_resize_rgb(
-        &decoded,
-        stored_frame.scaled(decoded.scale),
-        stored_out_width,
-        stored_out_height,
-    )?;
-    let upright = orientation.apply_rgb(&rgb, stored_out_width, stored_out_height);
+    let plan = decoder.plan(stored_frame, frame.height, stored_out)?;
+    let decoded = decoder.decode(stored_frame, plan)?;
+    let rgb = resize::crop_resize_rgb(&decoded, decoded.map(stored_frame), stored_out.0, stored_out.1)?;
+    drop(decoded);
+    let upright = orientation.apply_rgb(&rgb, stored_out.0, stored_out.1);
     let (jpeg, _quality) = encode::encode_within(&upright, OUTPUT_WIDTH, OUTPUT_HEIGHT, MAX_OUTPUT_BYTES)?;
     Ok(IdPhoto { jpeg, source_format, source_width: upright_width, source_height: upright_height })
 }

@@ -3,14 +3,17 @@
 //! other gets a small French HTML page, since a form posted without JavaScript shows the response
 //! as the next page.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use form::Dossier;
+use form::{Demande, Dossier};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
+use serde::Serialize;
 use serde_json::json;
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
 
 use crate::cors::AllowedOrigins;
 use crate::html;
@@ -35,6 +38,43 @@ pub struct Receipt {
     pub received_at: OffsetDateTime,
     /// True when an earlier send had stored this request already.
     pub replay: bool,
+    /// What is stored, for the student to check and print.
+    pub summary: Summary,
+}
+
+/// The stored values a receipt shows: the validated, normalised ones, which a replay (same
+/// submission, same content) shares with the first send. Not the address or the phone: the
+/// printable slip does not need them, and fewer personal details travel back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub nom: String,
+    pub prenom: String,
+    #[serde(serialize_with = "iso_date")]
+    pub date_naissance: Date,
+    pub email: String,
+    pub etablissement: String,
+    pub filiere: String,
+    pub envoi_etablissement: bool,
+}
+
+impl Summary {
+    pub fn of(demande: &Demande) -> Summary {
+        Summary {
+            nom: demande.nom.clone(),
+            prenom: demande.prenom.clone(),
+            date_naissance: demande.date_naissance,
+            email: demande.email.clone(),
+            etablissement: demande.etablissement.clone(),
+            filiere: demande.filiere.clone(),
+            envoi_etablissement: demande.envoi_etablissement,
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, the value of a date input.
+fn iso_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+    let text = date.format(format_description!("[year]-[month]-[day]")).map_err(serde::ser::Error::custom)?;
+    serializer.serialize_str(&text)
 }
 
 /// One field to fix: its wire name, its French label and what is wrong.
@@ -55,6 +95,10 @@ pub enum Failure {
     Malformed,
     /// The honeypot was filled. Answered like a malformed form, so a bot learns nothing.
     Refused,
+    /// The request came from a page whose origin `ALLOWED_ORIGIN` does not list.
+    ForbiddenOrigin,
+    /// The same submission is already stored with other content.
+    Conflict,
     /// The store did not answer: a retry will complete the request.
     Unavailable,
     Internal,
@@ -68,6 +112,8 @@ impl Failure {
             Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::NotMultipart => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Failure::Malformed | Failure::Refused => StatusCode::BAD_REQUEST,
+            Failure::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            Failure::Conflict => StatusCode::CONFLICT,
             Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -80,14 +126,24 @@ impl Failure {
             Failure::MethodNotAllowed => "Adresse réservée au formulaire",
             Failure::TooLarge => "Envoi trop lourd",
             Failure::NotMultipart | Failure::Malformed | Failure::Refused => "Demande non prise en compte",
+            Failure::ForbiddenOrigin => "Formulaire non reconnu",
+            Failure::Conflict => "Formulaire déjà envoyé",
             Failure::Unavailable => "Service momentanément indisponible",
             Failure::Internal => "Erreur de notre côté",
         }
     }
 
     /// What happened and what to do, for the student.
-    pub fn message_fr(self) -> &'static str {
-        match self {
+    pub fn message_fr(self) -> Cow<'static, str> {
+        let text = match self {
+            Failure::TooLarge => {
+                return Cow::Owned(format!(
+                    "Le formulaire envoyé est trop lourd\u{202f}: la photo dépasse sans doute {}. \
+                 Choisissez une photo plus légère (celle prise par le téléphone, sans \
+                 retouche, convient en général), puis envoyez de nouveau le formulaire.",
+                    form::limits::max_photo_fr()
+                ));
+            }
             Failure::NotFound => {
                 "Cette adresse ne mène à aucune page. Le formulaire de demande de Pass’Région se \
                  trouve sur le site de l’établissement."
@@ -96,14 +152,21 @@ impl Failure {
                 "Cette adresse reçoit seulement le formulaire de demande envoyé depuis le site de \
                  l’établissement. Ouvrez le formulaire, remplissez-le puis envoyez-le."
             }
-            Failure::TooLarge => {
-                "Le formulaire envoyé est trop lourd (plus de 6\u{202f}Mo)\u{202f}: la photo est \
-                 sans doute trop grande. Choisissez une photo de moins de 4\u{202f}Mo, puis \
-                 envoyez de nouveau le formulaire."
-            }
             Failure::NotMultipart | Failure::Malformed | Failure::Refused => {
                 "Votre demande n’a pas pu être lue et n’a pas été enregistrée. Rechargez la page \
                  du formulaire, remplissez-le puis envoyez-le de nouveau."
+            }
+            Failure::ForbiddenOrigin => {
+                "Ce formulaire n’a pas été envoyé depuis le site de l’établissement, et votre \
+                 demande n’a pas été enregistrée. Ouvrez le formulaire depuis le site ou la clé \
+                 USB de l’établissement, puis envoyez-le de nouveau."
+            }
+            Failure::Conflict => {
+                "Ce formulaire a déjà été envoyé avec d’autres réponses ou une autre photo, et \
+                 c’est ce premier envoi qui est enregistré\u{202f}: rien n’a été modifié. Pour \
+                 corriger une demande déjà enregistrée, adressez-vous au secrétariat de \
+                 l’établissement. S’il s’agit d’une nouvelle demande, envoyez de nouveau le \
+                 formulaire."
             }
             Failure::Unavailable => {
                 "L’enregistrement des demandes ne répond pas pour le moment et votre demande \
@@ -114,7 +177,8 @@ impl Failure {
                 "Une erreur de notre côté a empêché d’enregistrer votre demande. Réessayez plus \
                  tard\u{202f}; si cela recommence, prévenez l’établissement."
             }
-        }
+        };
+        Cow::Borrowed(text)
     }
 }
 
@@ -136,6 +200,7 @@ impl Reply {
                 "compact": receipt.dossier.compact(),
                 "received_at": receipt.received_at.format(&Rfc3339).unwrap_or_default(),
                 "replay": receipt.replay,
+                "demande": receipt.summary,
             }),
             Reply::Invalid(errors) => {
                 let errors: BTreeMap<&str, &str> =
@@ -213,6 +278,7 @@ mod tests {
             dossier: Dossier::from_seed(&[5; 32]),
             received_at: time::macros::datetime!(2025-09-01 08:30:00 UTC),
             replay,
+            summary: Summary::of(&crate::testing::demande()),
         }
     }
 
@@ -233,6 +299,8 @@ mod tests {
             (Reply::Failure(Failure::NotMultipart), 415),
             (Reply::Failure(Failure::Malformed), 400),
             (Reply::Failure(Failure::Refused), 400),
+            (Reply::Failure(Failure::ForbiddenOrigin), 403),
+            (Reply::Failure(Failure::Conflict), 409),
             (Reply::Failure(Failure::Unavailable), 503),
             (Reply::Failure(Failure::Internal), 500),
         ];
@@ -252,6 +320,18 @@ mod tests {
         assert_eq!(value["compact"], dossier.compact());
         assert_eq!(value["received_at"], "2025-09-01T08:30:00Z");
         assert_eq!(value["replay"], false);
+        assert_eq!(
+            value["demande"],
+            json!({
+                "nom": "Dupré",
+                "prenom": "Léa",
+                "date_naissance": "2009-03-14",
+                "email": "lea.dupre@example.org",
+                "etablissement": "Lycée Sidoine Apollinaire",
+                "filiere": "Seconde générale et technologique",
+                "envoi_etablissement": true,
+            })
+        );
     }
 
     // Field errors come as a field -> message object.
@@ -277,7 +357,7 @@ mod tests {
         }
         let response = Reply::Failure(Failure::Unavailable).into_response(true, None);
         let value: serde_json::Value = serde_json::from_str(&body(&response)).unwrap();
-        assert_eq!(value["error"], Failure::Unavailable.message_fr());
+        assert_eq!(value["error"], Failure::Unavailable.message_fr().as_ref());
         let response = Reply::Failure(Failure::MethodNotAllowed).into_response(false, None);
         assert_eq!(response.headers()[header::ALLOW], "POST, OPTIONS");
         assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));

@@ -2,6 +2,18 @@
 //! server itself refuses to overwrite: a refusal (412, or 409 while a concurrent conditional write
 //! to the same key is in flight) is an answer, [`PutOutcome::AlreadyExists`], not an error. Every
 //! other failure, timeouts included, becomes [`StoreError`], which the flow turns into a 503.
+//!
+//! The time budget, from the bottom up (`tests/s3_faults.rs` checks that it adds up, and runs each
+//! fault through a proxy to see it happen):
+//! - one attempt of a request is bounded by [`ATTEMPT_TIMEOUT`], its connection by
+//!   [`CONNECT_TIMEOUT`];
+//! - one operation makes at most [`MAX_ATTEMPTS`] attempts with the SDK's jittered exponential
+//!   backoff in between ([`INITIAL_BACKOFF`], doubling), and is cut at [`OPERATION_TIMEOUT`];
+//!   a read's body, which the SDK streams after its operation has ended, is bounded here too;
+//! - a request makes two operations when all goes well (photo, record) and a few more on a retry
+//!   or a collision; the flow cuts the whole at [`STORE_DEADLINE`];
+//! - the photo's CPU bound, the store's deadline and some slack fit in [`FUNCTION_TIMEOUT`], so the
+//!   student always gets our 503 and its advice, never the platform's bare gateway error.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,21 +22,38 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::retry::RetryPartition;
+use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::config::ConfigError;
 use crate::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError, StoredObject};
 
-/// How long one connection may take to open. Short: S3 answers in milliseconds or not at all.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long one try of a request may take, the upload of a 200 KB photo included.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long one operation may take, retries included; a request makes at most a few of them, well
-/// inside the function's timeout, so the student gets a 503 rather than a gateway error.
-const OPERATION_TIMEOUT: Duration = Duration::from_secs(12);
-/// Tries per operation (the first one included).
-const MAX_ATTEMPTS: u32 = 3;
+/// How long one connection may take to open. In the region a TCP and TLS handshake with S3 takes
+/// tens of milliseconds: past a second the endpoint is not answering and a new try is worth more.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long one try of a request may take, its connection and the upload of a 200 KB photo
+/// included. S3 answers such a request in well under a second from the same region; three seconds
+/// mean a stuck connection, which a fresh try on a new connection usually gets past.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Tries per operation, the first one included (the SDK's standard retry mode).
+pub const MAX_ATTEMPTS: u32 = 3;
+/// The SDK's backoff before the n-th retry is random in `0..INITIAL_BACKOFF × 2^(n-1)` (at most
+/// 1 s then 2 s with three attempts), throttling (`SlowDown`) included.
+pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+/// How long one operation may take, retries and backoff included. Three attempts at their limit
+/// and both backoffs would take 12 s; the operation is cut at 9 s instead so that the two
+/// operations of a request (photo, record) each fit at their worst within [`STORE_DEADLINE`]: a
+/// never-answering S3 then ends with the SDK's own timeout error, logged as such, after 9 s, and
+/// the deadline is only the backstop for the rarer paths that make more operations.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(9);
+
+/// The longest the store may take for one request, every operation and retry included: past it the
+/// student gets a 503 and retries, rather than a gateway error when the function times out.
+pub const STORE_DEADLINE: Duration = Duration::from_secs(20);
+/// The function timeout the deployment sets: the photo's CPU bound and [`STORE_DEADLINE`] fit in it.
+pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The environment variables through which aws-config points the client at another server.
 const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"];
@@ -37,6 +66,8 @@ pub struct S3Store {
 }
 
 impl S3Store {
+    /// A store over a client configured elsewhere, as it is: prefer [`S3Store::from_env`] or
+    /// [`S3Store::for_endpoint`], which give it this function's timeouts and retries.
     pub fn new(client: Client, bucket: impl Into<String>) -> S3Store {
         S3Store { client, bucket: bucket.into() }
     }
@@ -53,9 +84,10 @@ impl S3Store {
                 return Err(ConfigError::Endpoint { variable, value: value.clone() });
             }
         }
+        // The shared settings also govern the credential providers aws-config may call.
         let shared = aws_config::defaults(BehaviorVersion::latest())
             .timeout_config(timeouts())
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .retry_config(retries())
             .load()
             .await;
         if shared.region().is_none() {
@@ -63,8 +95,40 @@ impl S3Store {
         }
         // S3-compatible servers on a plain host name or address cannot serve virtual-hosted
         // buckets (`bucket.127.0.0.1`), so a custom endpoint is addressed path-style.
-        let config = aws_sdk_s3::config::Builder::from(&shared).force_path_style(endpoint.is_some()).build();
-        Ok(S3Store::new(Client::from_conf(config), bucket))
+        let builder = aws_sdk_s3::config::Builder::from(&shared).force_path_style(endpoint.is_some());
+        Ok(S3Store::new(Client::from_conf(with_policy(builder).build()), bucket))
+    }
+
+    /// A store on the S3-compatible server at `endpoint` (path-style, as [`S3Store::from_env`]
+    /// addresses a custom endpoint), with fixed credentials and none of the environment read: what
+    /// tests use to get production's timeouts and retries rather than their own.
+    pub fn for_endpoint(
+        endpoint: &str,
+        region: &str,
+        credentials: Credentials,
+        bucket: impl Into<String>,
+    ) -> S3Store {
+        let builder = aws_sdk_s3::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(endpoint)
+            .credentials_provider(credentials)
+            .force_path_style(true);
+        S3Store::new(Client::from_conf(with_policy(builder).build()), bucket)
+    }
+
+    /// The same store with a retry quota of its own, as a separate Lambda instance would have it.
+    /// The SDK keeps one retry token bucket per partition name for the whole process (one
+    /// instance, in production); tests that run many "instances" in one process, each failing on
+    /// purpose, would otherwise drain a shared bucket and stop each other's retries.
+    pub fn with_own_retry_quota(&self, instance: &str) -> S3Store {
+        let config = self
+            .client
+            .config()
+            .to_builder()
+            .retry_partition(RetryPartition::new(format!("s3-{instance}")))
+            .build();
+        S3Store::new(Client::from_conf(config), self.bucket.clone())
     }
 }
 
@@ -75,6 +139,17 @@ pub fn timeouts() -> TimeoutConfig {
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)
         .operation_timeout(OPERATION_TIMEOUT)
         .build()
+}
+
+/// The SDK's standard retries (5xx, throttling, timeouts and connection errors), with the attempts
+/// and backoff the budget above counts on, written out rather than left to the SDK's defaults.
+pub fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS).with_initial_backoff(INITIAL_BACKOFF)
+}
+
+/// This function's timeouts and retries on an S3 client's settings, wherever they come from.
+fn with_policy(builder: aws_sdk_s3::config::Builder) -> aws_sdk_s3::config::Builder {
+    builder.timeout_config(timeouts()).retry_config(retries())
 }
 
 /// Whether a failed conditional write means "an object is already there".
@@ -135,20 +210,42 @@ impl Store for S3Store {
     }
 
     async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
-        let result = self.client.get_object().bucket(&self.bucket).key(key.as_str()).send().await;
-        let output = match result {
-            Ok(output) => output,
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-                return Ok(None);
+        // The SDK's operation timeout ends when the headers arrive: the body it then streams has
+        // no limit of its own, so the whole read is bounded here like any other operation.
+        tokio::time::timeout(OPERATION_TIMEOUT, self.read(key)).await.unwrap_or_else(|_| {
+            Err(StoreError(format!("reading `{key}` timed out after {OPERATION_TIMEOUT:?}")))
+        })
+    }
+}
+
+impl S3Store {
+    /// Reads an object, its body included. The SDK retries a request that fails before its
+    /// headers, not a body cut afterwards (a reset, a stall): that read is tried again here, up to
+    /// [`MAX_ATTEMPTS`] in all, as the SDK would have, each body bounded by [`ATTEMPT_TIMEOUT`].
+    async fn read(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let result = self.client.get_object().bucket(&self.bucket).key(key.as_str()).send().await;
+            let output = match result {
+                Ok(output) => output,
+                Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                    return Ok(None);
+                }
+                Err(error) => return Err(describe("reading", key, &error)),
+            };
+            let metadata = output.metadata().cloned().unwrap_or_default().into_iter().collect();
+            let failure = match tokio::time::timeout(ATTEMPT_TIMEOUT, output.body.collect()).await {
+                Ok(Ok(body)) => {
+                    return Ok(Some(StoredObject { bytes: body.into_bytes().to_vec(), metadata }));
+                }
+                Ok(Err(error)) => error.to_string(),
+                Err(_) => format!("the body took more than {ATTEMPT_TIMEOUT:?}"),
+            };
+            if tries >= MAX_ATTEMPTS {
+                return Err(StoreError(format!("reading `{key}` failed {tries} times, last: {failure}")));
             }
-            Err(error) => return Err(describe("reading", key, &error)),
-        };
-        let metadata = output.metadata().cloned().unwrap_or_default().into_iter().collect();
-        let body = output
-            .body
-            .collect()
-            .await
-            .map_err(|error| StoreError(format!("reading `{key}` failed: {error}")))?;
-        Ok(Some(StoredObject { bytes: body.into_bytes().to_vec(), metadata }))
+            tracing::warn!(key = %key, tries, "reading the body failed, trying again: {failure}");
+        }
     }
 }

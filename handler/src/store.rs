@@ -74,23 +74,86 @@ pub trait Store: Send + Sync {
     fn get(&self, key: &ObjectKey) -> impl Future<Output = Result<Option<StoredObject>, StoreError>> + Send;
 }
 
-/// An in-memory store for unit tests, with failures that can be scheduled.
+/// An in-memory store for unit tests, with failures that can be scheduled. It behaves like S3
+/// under concurrency rather than like one big lock: keys live in shards locked only for an
+/// instant, and a write crosses `yield_now` points where other tasks run, as a request crosses the
+/// network. In between, the key is reserved by the write in flight: a concurrent conditional write
+/// is refused (S3's 409 `ConditionalRequestConflict`, which the store reports as "exists") and a
+/// read misses (the object is not visible until the write completes), so unit tests can reach the
+/// same interleavings as real instances racing on S3.
 #[cfg(test)]
 pub mod memory {
     use std::collections::BTreeMap;
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
     use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
 
-    #[derive(Default)]
+    /// Enough shards that 16 tasks rarely meet on one lock; each is held only for a map access.
+    const SHARDS: usize = 16;
+
+    /// What a key holds.
+    enum Slot {
+        /// A conditional write has claimed the key and is still "uploading".
+        InFlight,
+        /// A stored object and its content type.
+        Stored(StoredObject, String),
+    }
+
+    type Shard = Mutex<BTreeMap<String, Slot>>;
+
     pub struct MemoryStore {
-        objects: Mutex<BTreeMap<String, (StoredObject, String)>>,
+        shards: [Shard; SHARDS],
         /// Writes whose key ends with one of these suffixes fail, as if S3 timed out.
         failing_suffixes: Mutex<Vec<String>>,
-        puts: Mutex<usize>,
+        puts: AtomicUsize,
+    }
+
+    impl Default for MemoryStore {
+        fn default() -> MemoryStore {
+            MemoryStore {
+                shards: std::array::from_fn(|_| Mutex::new(BTreeMap::new())),
+                failing_suffixes: Mutex::default(),
+                puts: AtomicUsize::new(0),
+            }
+        }
+    }
+
+    /// A key claimed by a write in flight; released if the write is dropped before it completes
+    /// (a deadline, a cancelled task), as S3 keeps nothing of an upload that never finished.
+    struct Reservation<'a> {
+        store: &'a MemoryStore,
+        key: &'a str,
+        done: bool,
+    }
+
+    impl Drop for Reservation<'_> {
+        fn drop(&mut self) {
+            if !self.done {
+                let mut shard = self.store.shard(self.key).lock().unwrap();
+                if matches!(shard.get(self.key), Some(Slot::InFlight)) {
+                    shard.remove(self.key);
+                }
+            }
+        }
     }
 
     impl MemoryStore {
+        fn shard(&self, key: &str) -> &Shard {
+            let mut hasher = DefaultHasher::new();
+            key.hash(&mut hasher);
+            &self.shards[hasher.finish() as usize % SHARDS]
+        }
+
+        fn with_stored<T>(&self, key: &str, read: impl FnOnce(&StoredObject, &str) -> T) -> Option<T> {
+            match self.shard(key).lock().unwrap().get(key) {
+                Some(Slot::Stored(object, kind)) => Some(read(object, kind)),
+                _ => None,
+            }
+        }
+
         pub fn fail_puts_ending_with(&self, suffix: &str) {
             self.failing_suffixes.lock().unwrap().push(suffix.to_owned());
         }
@@ -102,25 +165,39 @@ pub mod memory {
         /// Places an object as another writer would have.
         pub fn insert(&self, key: &ObjectKey, bytes: &[u8], metadata: Metadata) {
             let object = StoredObject { bytes: bytes.to_vec(), metadata };
-            let entry = (object, "application/octet-stream".to_owned());
-            self.objects.lock().unwrap().insert(key.0.clone(), entry);
+            let slot = Slot::Stored(object, "application/octet-stream".to_owned());
+            self.shard(&key.0).lock().unwrap().insert(key.0.clone(), slot);
         }
 
+        /// The keys of stored objects (not of writes still in flight), sorted.
         pub fn keys(&self) -> Vec<String> {
-            self.objects.lock().unwrap().keys().cloned().collect()
+            let mut keys = Vec::new();
+            for shard in &self.shards {
+                let shard = shard.lock().unwrap();
+                keys.extend(
+                    shard.iter().filter(|(_, slot)| matches!(slot, Slot::Stored(..))).map(|(k, _)| k.clone()),
+                );
+            }
+            keys.sort();
+            keys
         }
 
         pub fn object(&self, key: &str) -> Option<StoredObject> {
-            self.objects.lock().unwrap().get(key).map(|(object, _)| object.clone())
+            self.with_stored(key, |object, _| object.clone())
         }
 
         pub fn content_type(&self, key: &str) -> Option<String> {
-            self.objects.lock().unwrap().get(key).map(|(_, kind)| kind.clone())
+            self.with_stored(key, |_, kind| kind.to_owned())
         }
 
         /// Conditional writes tried so far, refused ones included.
         pub fn put_count(&self) -> usize {
-            *self.puts.lock().unwrap()
+            self.puts.load(Ordering::SeqCst)
+        }
+
+        /// Whether a write to `key` has claimed it and not finished yet.
+        fn in_flight(&self, key: &str) -> bool {
+            matches!(self.shard(key).lock().unwrap().get(key), Some(Slot::InFlight))
         }
     }
 
@@ -132,22 +209,122 @@ pub mod memory {
             content_type: &str,
             metadata: &Metadata,
         ) -> Result<PutOutcome, StoreError> {
-            *self.puts.lock().unwrap() += 1;
-            let failing = self.failing_suffixes.lock().unwrap();
-            if failing.iter().any(|suffix| key.0.ends_with(suffix.as_str())) {
+            self.puts.fetch_add(1, Ordering::SeqCst);
+            let failing = self.failing_suffixes.lock().unwrap().iter().any(|suffix| key.0.ends_with(suffix));
+            // The request on its way: another task may get to the key first.
+            tokio::task::yield_now().await;
+            if failing {
                 return Err(StoreError(format!("simulated timeout writing `{key}`")));
             }
-            let mut objects = self.objects.lock().unwrap();
-            if objects.contains_key(&key.0) {
-                return Ok(PutOutcome::AlreadyExists);
-            }
+            // The existence check and the claim are one step, as on S3: of two writes racing on a
+            // key, exactly one claims it.
+            let mut reservation = {
+                let mut shard = self.shard(&key.0).lock().unwrap();
+                if shard.contains_key(&key.0) {
+                    return Ok(PutOutcome::AlreadyExists);
+                }
+                shard.insert(key.0.clone(), Slot::InFlight);
+                Reservation { store: self, key: &key.0, done: false }
+            };
+            // The body uploading: the key is claimed but holds nothing readable yet.
+            tokio::task::yield_now().await;
             let object = StoredObject { bytes: bytes.to_vec(), metadata: metadata.clone() };
-            objects.insert(key.0.clone(), (object, content_type.to_owned()));
+            self.shard(&key.0)
+                .lock()
+                .unwrap()
+                .insert(key.0.clone(), Slot::Stored(object, content_type.to_owned()));
+            reservation.done = true;
             Ok(PutOutcome::Created)
         }
 
         async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
+            tokio::task::yield_now().await;
             Ok(self.object(&key.0))
+        }
+    }
+
+    mod tests {
+        use std::pin::pin;
+        use std::sync::Arc;
+        use std::task::{Context, Poll, Waker};
+
+        use super::*;
+
+        const NONE: Metadata = Metadata::new();
+
+        fn key(n: usize) -> ObjectKey {
+            ObjectKey(format!("demandes/RACE{n:05}/photo.jpg"))
+        }
+
+        // 100 pairs of conditional writes to one key each, released together on several threads:
+        // each pair ends with exactly one `Created`, and the stored bytes are the winner's.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn racing_conditional_writes_create_once() {
+            const PAIRS: usize = 100;
+            let store = Arc::new(MemoryStore::default());
+            let start = Arc::new(tokio::sync::Barrier::new(2 * PAIRS));
+            let mut tasks = Vec::new();
+            for n in 0..PAIRS {
+                for writer in ["a", "b"] {
+                    let (store, start) = (Arc::clone(&store), Arc::clone(&start));
+                    tasks.push(tokio::spawn(async move {
+                        start.wait().await;
+                        let body = format!("{n}-{writer}");
+                        let outcome =
+                            store.put_if_absent(&key(n), body.as_bytes(), "image/jpeg", &NONE).await;
+                        (n, body, outcome.unwrap())
+                    }));
+                }
+            }
+            let mut created: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+            let mut refused = 0;
+            for task in tasks {
+                match task.await.unwrap() {
+                    (n, body, PutOutcome::Created) => created.entry(n).or_default().push(body),
+                    (_, _, PutOutcome::AlreadyExists) => refused += 1,
+                }
+            }
+            assert_eq!(refused, PAIRS, "one write of each pair is refused");
+            for n in 0..PAIRS {
+                let winners = &created[&n];
+                assert_eq!(winners.len(), 1, "pair {n}: {winners:?}");
+                assert_eq!(store.object(key(n).as_str()).unwrap().bytes, winners[0].as_bytes());
+            }
+            assert_eq!(store.keys().len(), PAIRS);
+            assert_eq!(store.put_count(), 2 * PAIRS);
+        }
+
+        // While a write is in flight its key refuses another write and reads as absent, as on S3;
+        // a write dropped before it completes leaves nothing behind.
+        #[tokio::test]
+        async fn a_write_in_flight_claims_its_key() {
+            let store = MemoryStore::default();
+            let mut context = Context::from_waker(Waker::noop());
+            let (one, two, none) = (key(1), key(2), Metadata::new());
+            let mut first = pin!(store.put_if_absent(&one, b"first", "image/jpeg", &none));
+            while !store.in_flight(key(1).as_str()) {
+                assert!(first.as_mut().poll(&mut context).is_pending(), "claimed before completing");
+            }
+            assert_eq!(store.get(&key(1)).await.unwrap(), None);
+            let second = store.put_if_absent(&key(1), b"second", "image/jpeg", &Metadata::new()).await;
+            assert_eq!(second.unwrap(), PutOutcome::AlreadyExists);
+            assert!(store.keys().is_empty(), "nothing readable yet");
+            let finished = loop {
+                if let Poll::Ready(outcome) = first.as_mut().poll(&mut context) {
+                    break outcome;
+                }
+            };
+            assert_eq!(finished.unwrap(), PutOutcome::Created);
+            assert_eq!(store.object(key(1).as_str()).unwrap().bytes, b"first");
+
+            {
+                let mut dropped = pin!(store.put_if_absent(&two, b"cut", "image/jpeg", &none));
+                while !store.in_flight(two.as_str()) {
+                    assert!(dropped.as_mut().poll(&mut context).is_pending());
+                }
+            }
+            assert!(!store.in_flight(key(2).as_str()));
+            assert_eq!(store.keys(), [key(1).as_str()]);
         }
     }
 }

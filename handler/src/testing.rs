@@ -13,6 +13,8 @@ use crate::idempotency::DossierSecret;
 use crate::photo::{self, IdPhoto};
 
 pub const ORIGIN: &str = "https://lycee.example.fr";
+/// The school the unit tests' function is configured for, as `valid_fields` names it.
+pub const SCHOOL: &str = "Lycée Sidoine Apollinaire";
 
 pub fn secret() -> DossierSecret {
     DossierSecret::new(b"unit-test-secret-unit-test-secret".to_vec()).unwrap()
@@ -21,7 +23,12 @@ pub fn secret() -> DossierSecret {
 /// The site's origin and `null` (pages opened from a file).
 pub fn config() -> Config {
     let allowed_origins = AllowedOrigins::parse(&format!("{ORIGIN},null")).unwrap().unwrap();
-    Config { bucket: "demandes-test".to_owned(), allowed_origins, dossier_secret: secret() }
+    Config {
+        bucket: "demandes-test".to_owned(),
+        allowed_origins,
+        dossier_secret: secret(),
+        school: SCHOOL.to_owned(),
+    }
 }
 
 /// A validated request as the schema would produce it.

@@ -80,6 +80,7 @@ impl Emulator {
             .env("BUCKET_NAME", BUCKET)
             .env("ALLOWED_ORIGIN", ORIGIN)
             .env("DOSSIER_SECRET", "end-to-end-secret-end-to-end-secret")
+            .env("ETABLISSEMENT", "Lycée Sidoine Apollinaire")
             .env("AWS_REGION", REGION)
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
@@ -216,7 +217,8 @@ async fn phone_photo_through_cargo_lambda() {
     assert_eq!(record.content_type(), Some("application/json"));
     let record: serde_json::Value =
         serde_json::from_slice(&record.body.collect().await.unwrap().into_bytes()).unwrap();
-    assert_eq!(record["schema_version"], 1);
+    assert_eq!(record["schema_version"], 2);
+    assert_eq!(record["content"].as_str().map(str::len), Some(64), "the content tag is stored");
     assert_eq!(record["dossier"], dossier.to_string());
     assert_eq!(record["demande"]["nom"], "Dupré");
     assert_eq!(record["demande"]["email"], "lea.dupre@example.org");

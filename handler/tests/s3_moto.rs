@@ -24,7 +24,12 @@ const ORIGIN: &str = "http://localhost:8000";
 
 fn config() -> Config {
     let allowed_origins = AllowedOrigins::parse(ORIGIN).unwrap().unwrap();
-    Config { bucket: BUCKET.to_owned(), allowed_origins, dossier_secret: secret() }
+    Config {
+        bucket: BUCKET.to_owned(),
+        allowed_origins,
+        dossier_secret: secret(),
+        school: "Lycée Sidoine Apollinaire".to_owned(),
+    }
 }
 
 fn secret() -> DossierSecret {

@@ -1,6 +1,7 @@
 // The request form, improved: the server's checks live beside each field, the photo taken with
 // the webcam or chosen, reduced in the browser and framed at 35:45, the request posted with fetch
-// and the receipt shown in the page.
+// and the receipt shown in the page, with the values the handler stored. On a shared computer the
+// receipt and the answers kept for a retry do not stay behind (see KEEP_MS).
 //
 // A classic script, not a module: Chromium refuses module scripts on file:// pages. No
 // dependency and nothing loaded from elsewhere. Without it (or in a browser too old for it) the
@@ -29,9 +30,13 @@
   const fields = new Map(schema.fields.map((field) => [field.name, field]));
   const rules = schema.rules;
 
-  // The uploaded photo: longest side and size budget. The endpoint takes 6 MB at most; the text
-  // fields weigh a few kilobytes, so 1 MB leaves a wide margin and keeps slow uploads short.
-  // Should no JPEG fit, the last one tried is still sent: the endpoint's limit is far higher.
+  // The largest body the handler takes (form::limits::MAX_BODY_BYTES, written into the page by the
+  // generator): a Function URL hands the body over base64-encoded inside a 6 MiB payload. Above
+  // it AWS itself would refuse the request, in English, before the handler runs.
+  const MAX_BODY_BYTES = Number(form.dataset.maxBody) || Infinity;
+  // The uploaded photo: longest side and size budget. The text fields weigh a few kilobytes, so
+  // 1 MB leaves a wide margin under MAX_BODY_BYTES and keeps slow uploads short. Should no JPEG
+  // fit, the last one tried is still offered: send() weighs the whole body before it goes.
   const UPLOAD_JPEG = { maxSide: 1600, maxBytes: 1000000, rounds: 5, qualities: [0.9, 0.82, 0.74, 0.66], shrink: 0.8 };
   // handler/src/photo.rs: the smallest 35:45 frame the server accepts, and the output height,
   // below which zooming further would only enlarge pixels.
@@ -43,6 +48,15 @@
   // sessionStorage only: personal data must not outlive the browser tab.
   const VALUES_KEY = 'passregion-demande';
   const RECEIPT_KEY = 'passregion-recu';
+  // How long the receipt (name, dossier number) and the answers kept for a retry may stay in the
+  // tab: enough to take the screenshot, print the slip or reload by mistake, short enough that on
+  // a shared computer (CDI, computer room) the next student does not find them. Each copy in
+  // sessionStorage carries its expiry time (the answers: KEEP_MS after the last change). The
+  // receipt goes earlier once printed or once the page is left. The one place this time is set.
+  const KEEP_MS = 30 * 60 * 1000;
+  // How often an open page compares the clock with those expiry times: a single long timer would
+  // be late after the computer slept.
+  const EXPIRY_CHECK_MS = 15 * 1000;
 
   const TEXT = {
     summaryFields: 'Quelques réponses à corriger',
@@ -64,6 +78,14 @@
     cameraFailed: 'La caméra n’a pas pu démarrer : choisissez plutôt un fichier.',
     copied: 'Numéro copié.',
     copyFailed: 'La copie n’a pas marché : le numéro est sélectionné, copiez-le à la main.',
+    tooHeavy: (size, max) =>
+      `Avec cette photo, votre demande pèse ${size} : c’est plus que les ${max} acceptés à l’envoi, et elle n’est pas partie. Prenez ou choisissez une autre photo, puis envoyez de nouveau la demande.`,
+    conflict: 'Ce formulaire avait déjà été envoyé avec d’autres réponses : cette version n’a pas été enregistrée. Vérifiez vos réponses, puis appuyez de nouveau sur « Envoyer ma demande » pour les envoyer comme une nouvelle demande.',
+    forbidden: 'Le service qui reçoit les demandes n’accepte pas celles envoyées depuis cette page : votre demande n’est pas enregistrée. Prévenez l’établissement.',
+    yes: 'Oui',
+    no: 'Non',
+    receiptPrinted: 'Après l’impression, le reçu n’est plus affiché, pour protéger vos informations si cet appareil est partagé : votre numéro de dossier figure sur le document imprimé et sur votre capture d’écran.',
+    receiptExpired: `Le reçu de la dernière demande n’est plus affiché : il s’efface au bout de ${KEEP_MS / 60000} minutes, ou dès que l’on quitte la page, pour protéger les informations personnelles si cet appareil est partagé.`,
   };
 
   // ---------------------------------------------------------------- the server's rules
@@ -397,6 +419,22 @@
       // Storage full or refused: the page still works, only a reload would lose the answers.
     }
   };
+  /** The time from now, in milliseconds, until which a copy written now may be kept. */
+  const expiryFromNow = () => Date.now() + KEEP_MS;
+  /**
+   * Whether a stored copy is still within its time. One whose expiry lies further ahead than
+   * KEEP_MS was written before the clock was put back: expired too.
+   */
+  const isLive = (stored) => {
+    const left = stored && typeof stored.expiresAt === 'number' ? stored.expiresAt - Date.now() : 0;
+    return left > 0 && left <= KEEP_MS;
+  };
+  /** Takes the receipt and the answers out of the tab's storage. */
+  const forgetStored = () => {
+    if (!storage) return;
+    storage.removeItem(RECEIPT_KEY);
+    storage.removeItem(VALUES_KEY);
+  };
 
   /** The inputs whose values are kept: what a person types or chooses, not the photo. */
   const keptInputs = () =>
@@ -415,18 +453,24 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
-  function saveValues() {
+  /** Keeps what is typed for a reload, until `expiresAt` (by default KEEP_MS from now). */
+  function saveValues(expiresAt) {
     const values = {};
     const checked = {};
     for (const el of keptInputs()) {
       if (el.type === 'checkbox') checked[el.name] = el.checked;
       else values[el.name] = el.value;
     }
-    writeStored(VALUES_KEY, { values, checked, submission: submissionInput.value });
+    const until = typeof expiresAt === 'number' ? expiresAt : expiryFromNow();
+    writeStored(VALUES_KEY, { values, checked, submission: submissionInput.value, expiresAt: until });
   }
 
   function restoreValues() {
-    const stored = readStored(VALUES_KEY);
+    let stored = readStored(VALUES_KEY);
+    if (stored && !isLive(stored)) {
+      storage.removeItem(VALUES_KEY);
+      stored = null;
+    }
     if (stored && typeof stored === 'object') {
       for (const el of keptInputs()) {
         if (el.type === 'checkbox' && stored.checked && typeof stored.checked[el.name] === 'boolean') {
@@ -439,11 +483,12 @@
     // One id per request, kept across retries and reloads: the handler recognises a request sent
     // twice and answers with the same dossier number.
     submissionInput.value = (stored && typeof stored.submission === 'string' && stored.submission) || newSubmissionId();
-    saveValues();
+    // A reload does not give the answers more time: only a change does.
+    saveValues(stored ? stored.expiresAt : undefined);
   }
 
-  form.addEventListener('input', saveValues);
-  form.addEventListener('change', saveValues);
+  form.addEventListener('input', () => saveValues());
+  form.addEventListener('change', () => saveValues());
 
   // ---------------------------------------------------------------- the photo
 
@@ -775,6 +820,18 @@
   const submitButton = $('envoyer');
   const sendStatus = $('envoi-etat');
 
+  /**
+   * The size of `data` once encoded as a multipart body, as this browser encodes it (the body
+   * sent has another boundary of the same length); 0 when the browser cannot tell.
+   */
+  async function bodySize(data) {
+    try {
+      return (await new Response(data).blob()).size;
+    } catch {
+      return 0;
+    }
+  }
+
   async function send() {
     setState('sending');
     submitButton.setAttribute('aria-disabled', 'true');
@@ -782,6 +839,15 @@
     const data = new FormData(form);
     data.delete('photo');
     data.append('photo', photo.blob, 'photo.jpg');
+    // Weighed before it goes: AWS would refuse a larger body in English, after the whole upload.
+    const size = await bodySize(data);
+    if (size > MAX_BODY_BYTES) {
+      submitButton.removeAttribute('aria-disabled');
+      sendStatus.textContent = '';
+      setError('photo', TEXT.tooHeavy(formatSize(size), formatSize(MAX_BODY_BYTES)));
+      showSummary('');
+      return;
+    }
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
     let response = null;
@@ -811,9 +877,10 @@
         dossier: body.dossier,
         receivedAt: typeof body.received_at === 'string' ? body.received_at : new Date().toISOString(),
         replay: body.replay === true,
-        nom: clean(control('nom').value),
-        prenom: clean(control('prenom').value),
-        filiere: control('filiere').value,
+        // What the handler stored, never what the inputs hold: after a replay the inputs may have
+        // been edited, and the stored values are the normalised ones (trimmed, NFC, the e-mail's
+        // domain in punycode).
+        demande: storedValues(body.demande),
       });
       return;
     }
@@ -827,8 +894,23 @@
       return;
     }
     const serverMessage = body && typeof body.error === 'string' ? body.error : '';
-    if (response.status === 503) showSummary(serverMessage || TEXT.unavailable);
-    else showSummary(serverMessage || TEXT.unexpected);
+    if (response.status === 409) {
+      // This submission id already names a request with other answers: an earlier send got
+      // through (its answer lost, or the tab restored) and the answers were edited since. Nothing
+      // was stored or changed, and the same id would only be refused again. A fresh id makes the
+      // next deliberate send (the student has read the message and presses « Envoyer » again) a
+      // new request with what the page shows now. Nothing sends by itself, so this cannot make
+      // a second request behind anyone's back.
+      submissionInput.value = newSubmissionId();
+      saveValues();
+      showSummary(serverMessage || TEXT.conflict);
+    } else if (response.status === 503) {
+      showSummary(serverMessage || TEXT.unavailable);
+    } else if (response.status === 403) {
+      showSummary(serverMessage || TEXT.forbidden);
+    } else {
+      showSummary(serverMessage || TEXT.unexpected);
+    }
   }
 
   let waitingForPhoto = false;
@@ -851,12 +933,16 @@
     generalMessage = '';
     summaryShown = false;
     summary.hidden = true;
+    notice.hidden = true;
     send();
   });
 
   // ---------------------------------------------------------------- the receipt
 
   const receipt = $('recu');
+  const notice = $('recu-efface');
+  /** The receipt on the screen (what is stored, with its expiry), or null. */
+  let receiptShown = null;
 
   function formatDay(iso) {
     const date = new Date(iso);
@@ -864,19 +950,82 @@
     return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long' }).format(valid ? date : new Date());
   }
 
+  /** A stored `YYYY-MM-DD` as a French date (`14 mars 2009`); anything else as it is. */
+  function formatBirthDate(value) {
+    const match = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(value);
+    if (!match) return value;
+    const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+    return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'UTC' }).format(date);
+  }
+
+  /**
+   * The receipt's `demande`, the values as the handler stored them, kept to what the page shows;
+   * null when the answer has none (a handler older than the page), and the receipt then shows none.
+   */
+  function storedValues(demande) {
+    if (!demande || typeof demande !== 'object') return null;
+    const text = (name) => (typeof demande[name] === 'string' ? demande[name] : '');
+    return {
+      nom: text('nom'),
+      prenom: text('prenom'),
+      date_naissance: text('date_naissance'),
+      email: text('email'),
+      etablissement: text('etablissement'),
+      filiere: text('filiere'),
+      envoi_etablissement: typeof demande.envoi_etablissement === 'boolean' ? demande.envoi_etablissement : null,
+    };
+  }
+
+  /** Every element of the receipt that holds a personal value, by id. */
+  const RECEIPT_TEXTS = [
+    'recu-numero',
+    'recu-copie-etat',
+    'recu-nom',
+    'recu-prenom',
+    'recu-date_naissance',
+    'recu-email',
+    'recu-etablissement',
+    'recu-filiere',
+    'recu-envoi_etablissement',
+    'slip-numero',
+    'slip-nom',
+    'slip-prenom',
+    'slip-naissance',
+    'slip-filiere',
+    'slip-date',
+  ];
+
   function showReceipt(details, restored) {
-    $('recu-numero').textContent = details.dossier;
+    const values = storedValues(details.demande);
+    const birth = values ? formatBirthDate(values.date_naissance) : '';
+    const sent = values && values.envoi_etablissement !== null ? (values.envoi_etablissement ? TEXT.yes : TEXT.no) : '';
+    const texts = {
+      'recu-numero': details.dossier,
+      'recu-nom': values ? values.nom : '',
+      'recu-prenom': values ? values.prenom : '',
+      'recu-date_naissance': birth,
+      'recu-email': values ? values.email : '',
+      'recu-etablissement': values ? values.etablissement : '',
+      'recu-filiere': values ? values.filiere : '',
+      'recu-envoi_etablissement': sent,
+      'slip-numero': details.dossier,
+      'slip-nom': values ? values.nom : '',
+      'slip-prenom': values ? values.prenom : '',
+      'slip-naissance': birth,
+      'slip-filiere': values ? values.filiere : '',
+      'slip-date': formatDay(details.receivedAt),
+    };
+    for (const [id, text] of Object.entries(texts)) $(id).textContent = text;
+    receipt.querySelector('.receipt-values').hidden = !values;
     $('recu-deja').hidden = !details.replay;
-    $('slip-numero').textContent = details.dossier;
-    $('slip-nom').textContent = details.nom;
-    $('slip-prenom').textContent = details.prenom;
-    $('slip-filiere').textContent = details.filiere;
-    $('slip-date').textContent = formatDay(details.receivedAt);
+    notice.hidden = true;
     form.hidden = true;
     receipt.hidden = false;
     setState('receipt');
+    receiptShown = details;
     if (!restored) {
-      // Keep the receipt for a reload of the tab; the answers themselves are no longer needed.
+      // Kept for a reload of the tab, until it expires; the answers themselves are no longer needed.
+      details.expiresAt = expiryFromNow();
       writeStored(RECEIPT_KEY, details);
       if (storage) storage.removeItem(VALUES_KEY);
       receipt.focus();
@@ -884,19 +1033,47 @@
     }
   }
 
-  function newRequest() {
-    if (storage) {
-      storage.removeItem(RECEIPT_KEY);
-      storage.removeItem(VALUES_KEY);
-    }
+  /** Empties the form, photo included, for a new request with a new submission id. */
+  function resetForm() {
     form.reset();
     for (const name of checkedFields) setError(name, '');
+    generalMessage = '';
+    summaryShown = false;
+    summary.hidden = true;
+    closeWebcam();
     clearPhoto();
     submissionInput.value = newSubmissionId();
-    saveValues();
     receipt.hidden = true;
     form.hidden = false;
     setState('empty');
+  }
+
+  /**
+   * Takes the receipt away, from the screen and from storage (the answers kept for a retry go
+   * too), empties the form under it, and says why in its place (`why`); focus goes there when
+   * `focus` (the person is at the page).
+   */
+  function expireReceipt(why, focus) {
+    forgetStored();
+    if (!receiptShown) return;
+    receiptShown = null;
+    for (const id of RECEIPT_TEXTS) $(id).textContent = '';
+    resetForm();
+    $('recu-efface-texte').textContent = why;
+    notice.hidden = false;
+    if (focus) {
+      notice.focus();
+      jumpTo(notice);
+    }
+  }
+
+  function newRequest() {
+    forgetStored();
+    receiptShown = null;
+    for (const id of RECEIPT_TEXTS) $(id).textContent = '';
+    notice.hidden = true;
+    resetForm();
+    saveValues();
     form.querySelector('input:not([type=hidden]), select').focus();
   }
 
@@ -941,13 +1118,61 @@
   $('recu-imprimer').addEventListener('click', () => window.print());
   $('recu-nouvelle').addEventListener('click', newRequest);
 
-  // ---------------------------------------------------------------- start
+  // ---------------------------------------------------------------- the receipt expires
 
-  // A page left while sending may come back from the back-forward cache still marked as
-  // sending: make it usable again.
-  window.addEventListener('pageshow', (event) => {
-    if (event.persisted && state() === 'sending') setState('empty');
+  /** Expires what is past its time: the receipt on the screen, the answers in storage. */
+  function checkExpiry() {
+    if (receiptShown && !isLive(receiptShown)) expireReceipt(TEXT.receiptExpired, false);
+    const values = readStored(VALUES_KEY);
+    // The answers on the screen stay: only their copy for a reload goes.
+    if (values && !isLive(values)) storage.removeItem(VALUES_KEY);
+  }
+  setInterval(checkExpiry, EXPIRY_CHECK_MS);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') checkExpiry();
   });
+
+  // Printed: the slip is on paper, the receipt need not stay on the screen. Browsers fire
+  // afterprint for a cancelled print dialog too: the number is then on the screenshot the receipt
+  // asks for first.
+  window.addEventListener('afterprint', () => {
+    if (receiptShown) expireReceipt(TEXT.receiptPrinted, true);
+  });
+
+  // Leaving the page. Kept in the back-forward cache (persisted), it may come back: the receipt
+  // goes now. Otherwise this may be a reload, which fires pagehide too and cannot be told apart
+  // here: the stored receipt is marked as left, and the next load keeps it only for a reload
+  // (see the start, below).
+  window.addEventListener('pagehide', (event) => {
+    if (!receiptShown) return;
+    if (event.persisted) {
+      expireReceipt(TEXT.receiptExpired, false);
+      return;
+    }
+    const stored = readStored(RECEIPT_KEY);
+    if (stored) writeStored(RECEIPT_KEY, { ...stored, leftAt: Date.now() });
+  });
+
+  window.addEventListener('pageshow', (event) => {
+    if (!event.persisted) return;
+    // A page left while sending may come back still marked as sending: make it usable again.
+    if (state() === 'sending') setState('empty');
+    // Back from the cache with a receipt pagehide did not take away: it goes now.
+    if (receiptShown) expireReceipt(TEXT.receiptExpired, false);
+    checkExpiry();
+  });
+
+  /** How this page was reached: `navigate`, `reload`, `back_forward`; '' when unknown. */
+  function arrival() {
+    try {
+      const [entry] = performance.getEntriesByType('navigation');
+      return (entry && entry.type) || '';
+    } catch {
+      return '';
+    }
+  }
+
+  // ---------------------------------------------------------------- start
 
   form.noValidate = true;
   const birth = control('date_naissance');
@@ -964,7 +1189,24 @@
   if (coarse) $('photo-camera-choix').hidden = false;
   else if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) $('webcam-ouvrir').hidden = false;
   else $('photo-sources').hidden = true;
-  restoreValues();
   const storedReceipt = readStored(RECEIPT_KEY);
-  if (storedReceipt && typeof storedReceipt.dossier === 'string') showReceipt(storedReceipt, true);
+  const isReceipt = storedReceipt && typeof storedReceipt === 'object' && typeof storedReceipt.dossier === 'string';
+  if (isReceipt && isLive(storedReceipt) && (!storedReceipt.leftAt || arrival() === 'reload')) {
+    // The same page reloaded within the receipt's time: it stays, with its first expiry.
+    delete storedReceipt.leftAt;
+    writeStored(RECEIPT_KEY, storedReceipt);
+    if (storage) storage.removeItem(VALUES_KEY);
+    submissionInput.value = newSubmissionId();
+    showReceipt(storedReceipt, true);
+  } else {
+    if (isReceipt) {
+      // Expired, or the page was left and opened again: the receipt and the answers go.
+      forgetStored();
+      $('recu-efface-texte').textContent = TEXT.receiptExpired;
+      notice.hidden = false;
+    } else if (storedReceipt !== null) {
+      storage.removeItem(RECEIPT_KEY);
+    }
+    restoreValues();
+  }
 })();

@@ -1,13 +1,19 @@
 // « Réduire le poids d’une photo »: the chosen photo is decoded upright, drawn at most
-// JPEG.maxSide pixels on its longest side and encoded as JPEG at the best quality that weighs less
-// than the Region's 2 MB limit. Everything happens in the browser: nothing is sent, so the page
+// JPEG.maxSide pixels on its longest side and encoded as JPEG at the best quality that weighs no
+// more than the request form's photo limit, which the page gives in data-max-photo-bytes (from
+// form::limits, the handler's own). Everything happens in the browser: nothing is sent, so the page
 // works from file:// with no network. A classic script (Chromium refuses module scripts on
 // file:// pages); its one dependency, static/image.js, is loaded before it.
 (() => {
   'use strict';
 
   const input = document.getElementById('outil-photo');
-  if (!input || !window.PassImage || !window.Blob || !window.URL || !document.createElement('canvas').toBlob) return;
+  const tool = document.getElementById('outil');
+  if (!input || !tool || !window.PassImage || !window.Blob || !window.URL || !document.createElement('canvas').toBlob) return;
+  // The form's limit, in bytes (10^6 to the « Mo », as the handler counts), and as the pages write it.
+  const MAX_BYTES = Number(tool.dataset.maxPhotoBytes);
+  const MAX_TEXT = tool.dataset.maxPhoto;
+  if (!(MAX_BYTES > 0) || !MAX_TEXT) return;
   const { formatSize, isHeic, decode, reduce } = window.PassImage; // static/image.js
   const $ = (id) => document.getElementById(id);
   const status = $('outil-etat');
@@ -20,8 +26,6 @@
   preview.alt = 'Aperçu de la photo réduite';
   $('outil-apercu-cadre').append(preview);
 
-  // "2 Mo" may be read as 2 000 000 or 2 097 152 bytes: stay under the smaller, with a margin.
-  const MAX_BYTES = 1900000;
   // At most 2000 pixels on the longest side: far more than an ID photo needs, and small enough
   // to stay far under the limit. The best quality, then the largest size, that fits MAX_BYTES.
   const JPEG = { maxSide: 2000, maxBytes: MAX_BYTES, rounds: 6, qualities: [0.92, 0.85, 0.78, 0.7], shrink: 0.75 };
@@ -29,10 +33,10 @@
   const TEXT = {
     working: 'Réduction de la photo en cours…',
     done: 'La photo est réduite. Vérifiez l’aperçu, puis téléchargez-la.',
-    alreadySmall: 'Cette photo pèse déjà moins de 2 Mo : vous pouvez l’envoyer telle quelle. Voici tout de même une copie plus légère, si vous la préférez.',
+    alreadySmall: `Cette photo ne dépasse pas ${MAX_TEXT} : le formulaire de demande l’accepte telle quelle. Voici tout de même une copie plus légère, si vous la préférez.`,
     heic: 'Cette photo est au format HEIC, celui des iPhone, que ce navigateur ne sait pas lire. Sur l’iPhone, ouvrez Réglages > Appareil photo > Formats et choisissez « Le plus compatible » avant de reprendre la photo, ou enregistrez-la au format JPEG, puis choisissez ce fichier.',
     unreadable: 'Ce fichier n’est pas une photo que ce navigateur sait lire. Choisissez une photo au format JPEG, PNG ou WebP.',
-    failed: 'La photo n’a pas pu être réduite sous 2 Mo. Choisissez une autre photo, ou prenez-la de nouveau.',
+    failed: `La photo n’a pas pu être ramenée sous ${MAX_TEXT}. Choisissez une autre photo, ou prenez-la de nouveau.`,
   };
 
   const number = new Intl.NumberFormat('fr-FR');

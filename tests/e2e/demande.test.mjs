@@ -5,6 +5,10 @@
 // JavaScript off (the handler's HTML receipt), a wrong field (its French message beside it,
 // nothing typed lost), a double click (one dossier), axe-core on every state of the form and on
 // the photo tool, and screenshots at 390 and 1280 px in tests/artifacts/screenshots/e2e-*.png.
+// Then the receipt: it shows the values the handler stored (normalised, and after a replay the
+// stored ones rather than what was edited since), the same submission id with other answers
+// (409), a body above the handler's limit (refused in the page), and on a shared computer the
+// receipt's end: kept on a reload, gone once printed, once the page is left, or after 30 minutes.
 //
 // Slow: starts moto_server and `cargo lambda watch` (building the handler if `cargo test` has
 // not). Run alone with `node --test tests/e2e/`.
@@ -69,10 +73,12 @@ after(async () => {
 /**
  * A fresh page on `demande.html` (or `page`) from the served site or from file://, recording
  * uncaught errors, console errors and any request that leaves the site and the handler.
+ * `setup(page)` runs before the page is opened (a fake clock, a route); `inBrowser` is another
+ * browser than the shared one.
  */
-async function open({ from = 'served', page: relPath = 'demande.html', javaScript = true, viewport = PHONE } = {}) {
+async function open({ from = 'served', page: relPath = 'demande.html', javaScript = true, viewport = PHONE, setup, inBrowser = browser } = {}) {
   const base = from === 'file' ? stack.siteFileUrl : `${stack.siteOrigin}/`;
-  const context = await browser.newContext({ viewport, javaScriptEnabled: javaScript, locale: 'fr-FR' });
+  const context = await inBrowser.newContext({ viewport, javaScriptEnabled: javaScript, locale: 'fr-FR' });
   const record = { errors: [], offSite: [] };
   await context.route(
     (url) => !['file:', 'data:', 'blob:'].includes(url.protocol) && url.origin !== stack.siteOrigin && !url.href.startsWith(stack.handlerUrl),
@@ -86,13 +92,21 @@ async function open({ from = 'served', page: relPath = 'demande.html', javaScrip
   page.on('console', (message) => {
     if (message.type() === 'error') record.errors.push(`console: ${message.text()}`);
   });
+  if (setup) await setup(page);
   await page.goto(new URL(relPath, base).href, { waitUntil: 'load' });
   return { context, page, record };
 }
 
-/** Nothing went wrong in the page: no uncaught error, no console error, nothing off the site. */
-function assertClean(record) {
-  assert.deepEqual(record.errors, [], 'errors in the page');
+/**
+ * Nothing went wrong in the page: no uncaught error, no console error, nothing off the site.
+ * `allow` matches the console errors a test causes on purpose (a connection it cuts).
+ */
+function assertClean(record, allow = null) {
+  assert.deepEqual(
+    record.errors.filter((error) => !(allow && allow.test(error))),
+    [],
+    'errors in the page',
+  );
   assert.deepEqual(record.offSite, [], 'requests outside the site and the handler');
 }
 
@@ -221,7 +235,7 @@ async function assertStored(dossier, student, original) {
   const stored = await stack.s3.getObject(`${prefix}demande.json`);
   assert.equal(stored.contentType, 'application/json');
   const record = JSON.parse(stored.bytes.toString('utf8'));
-  assert.equal(record.schema_version, 1);
+  assert.equal(record.schema_version, 2); // 2 added `content` (handler/src/commit.rs)
   assert.equal(record.dossier, dossier);
   assert.ok(!Number.isNaN(Date.parse(record.received_at)), `received_at ${record.received_at}`);
   assert.deepEqual(record.demande, {
@@ -241,6 +255,7 @@ async function assertStored(dossier, student, original) {
   assert.deepEqual(record.photo, { key: `${prefix}photo.jpg`, sha256, bytes: photo.bytes.length, width: 413, height: 531 });
   assert.deepEqual(record.original, { format: 'jpeg', ...original });
   assert.match(record.submission, /^[0-9a-f]{64}$/);
+  assert.match(record.content, /^[0-9a-f]{64}$/);
   return record;
 }
 
@@ -420,9 +435,461 @@ describe('the request form, end to end', () => {
       await page.waitForSelector('#outil-resultat:not([hidden])', { timeout: 30_000 });
       assert.match(await page.textContent('#outil-avant'), /\d/);
       assert.match(await page.textContent('#outil-apres'), /\d/);
+      // The photo (1.96 MB) is under the form's limit, which the page gives the tool.
+      const limit = await page.getAttribute('#outil', 'data-max-photo');
+      assert.ok((await page.textContent('#outil-etat')).startsWith(`Cette photo ne dépasse pas ${limit}\u202f: le formulaire de demande l’accepte`));
       await screenshots(page, 'photo-tool-result');
       assertClean(record);
       await assertAccessible(page, 'the photo tool with its result');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+// ---------------------------------------------------------------- the receipt
+
+/** Where form.js keeps the receipt and the answers, in sessionStorage. */
+const RECEIPT_KEY = 'passregion-recu';
+const VALUES_KEY = 'passregion-demande';
+/** The values the receipt shows (#recu-<name> in templates/form.html). */
+const RECEIPT_FIELDS = ['nom', 'prenom', 'date_naissance', 'email', 'etablissement', 'filiere', 'envoi_etablissement'];
+/** The console line Chromium writes for a request a test cuts on purpose. */
+const CUT_CONNECTION = /Failed to load resource: net::ERR_CONNECTION_RESET/;
+
+/** What the tab keeps in sessionStorage, parsed: { receipt, values }, null when absent. */
+function storedInTab(page) {
+  return page.evaluate(
+    ([receipt, values]) => ({
+      receipt: JSON.parse(sessionStorage.getItem(receipt)),
+      values: JSON.parse(sessionStorage.getItem(values)),
+    }),
+    [RECEIPT_KEY, VALUES_KEY],
+  );
+}
+
+/** The values the receipt shows, by field. */
+function receiptValues(page) {
+  return page.evaluate((names) => Object.fromEntries(names.map((n) => [n, document.getElementById(`recu-${n}`).textContent])), RECEIPT_FIELDS);
+}
+
+/** The slip's values (the « document à rendre »), by line. */
+function slipValues(page) {
+  return page.evaluate(() =>
+    Object.fromEntries(['nom', 'prenom', 'naissance', 'filiere', 'numero'].map((n) => [n, document.getElementById(`slip-${n}`).textContent])),
+  );
+}
+
+/** The record stored under `dossier`, parsed. */
+async function storedRecord(dossier) {
+  const object = await stack.s3.getObject(`demandes/${compactOf(dossier)}/demande.json`);
+  return JSON.parse(object.bytes.toString('utf8'));
+}
+
+/** Fills the form, adds the photo, sends with a click; returns the dossier of the receipt. */
+async function sendNew(page, student) {
+  await fillFields(page, student);
+  await addPhoto(page);
+  const formUrl = page.url();
+  await page.click('#envoyer');
+  return receiptNumber(page, formUrl);
+}
+
+/**
+ * Lets the page's next POST reach the handler, then cuts the connection before the page reads
+ * the answer, as a lost connection would: the handler has stored the request, the page does not
+ * know it. `answer` resolves to what the page did not get: { status, body, submission }.
+ */
+async function loseNextAnswer(page) {
+  let resolve;
+  let reject;
+  const answer = new Promise((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  await page.route(
+    stack.handlerUrl,
+    async (route) => {
+      try {
+        const request = route.request();
+        const response = await route.fetch({ timeout: SEND_TIMEOUT_MS });
+        resolve({
+          status: response.status(),
+          body: await response.json(),
+          submission: multipartField(request.postDataBuffer(), 'submission_id'),
+        });
+        await route.abort('connectionreset');
+      } catch (error) {
+        reject(error);
+      }
+    },
+    { times: 1 },
+  );
+  return { answer };
+}
+
+/** Waits until the summary at the top of the form says `message` and has the focus. */
+async function summaryShows(page, message) {
+  await page.waitForFunction(
+    (text) => document.getElementById('form-summary-message').textContent === text && document.activeElement === document.getElementById('form-summary'),
+    message,
+    { timeout: SEND_TIMEOUT_MS },
+  );
+  assert.equal(await page.locator('#form-summary').isVisible(), true, 'the summary is shown');
+}
+
+/** Every answer typed, the photo and its crop are still in the form. */
+async function assertKept(page, student, crop) {
+  for (const name of TEXT_FIELDS) assert.equal(await page.inputValue(`#${name}`), student[name], `${name} kept`);
+  assert.equal(await page.isChecked('#charte'), true, 'charte kept');
+  assert.equal(await page.inputValue('#filiere'), student.filiere, 'filière kept');
+  assert.equal(await page.inputValue('#recadrage'), crop, 'photo and crop kept');
+  assert.equal(await page.locator('#cadrage').isVisible(), true, 'the photo is still in its frame');
+}
+
+/**
+ * The receipt is gone: not on the screen, not in the page's DOM, not in the tab's storage, and
+ * the form is back, empty; `student`'s name is nowhere left.
+ */
+async function assertReceiptGone(page, student, what) {
+  assert.equal(await page.getAttribute('#form-demande', 'data-state'), 'empty', `${what}: the form is back`);
+  assert.equal(await page.locator('#recu').isVisible(), false, `${what}: no receipt on the screen`);
+  assert.equal(await page.locator('#form-demande').isVisible(), true, `${what}: the form is shown`);
+  const text = await page.evaluate(() => document.getElementById('demande').textContent);
+  assert.ok(!text.includes(student.prenom), `${what}: the name is not left in the page`);
+  assert.equal((await page.textContent('#recu-numero')).trim(), '', `${what}: the number is not left in the page`);
+  assert.equal(await page.inputValue('#prenom'), '', `${what}: the form is empty`);
+  const inTab = await storedInTab(page);
+  assert.equal(inTab.receipt, null, `${what}: no receipt in sessionStorage`);
+  assert.ok(!JSON.stringify(inTab.values).includes(student.prenom), `${what}: no answer in sessionStorage`);
+}
+
+/** Puts a receipt kept earlier back into the tab and reloads: the page shows it again. */
+async function putBack(page, receipt) {
+  await page.evaluate(([key, value]) => sessionStorage.setItem(key, JSON.stringify(value)), [RECEIPT_KEY, receipt]);
+  await page.reload();
+  assert.equal(await page.getAttribute('#form-demande', 'data-state'), 'receipt', 'the receipt put back is shown');
+}
+
+describe('the receipt: the stored values, and its end on a shared computer', () => {
+  // What the receipt and the slip show is what the handler stored: trimmed, NFC (a name typed
+  // with combining accents), the e-mail's domain in punycode.
+  test('the receipt and the slip show the values as stored, not as typed', async () => {
+    const { context, page, record } = await open();
+    try {
+      const typed = { ...STUDENT, nom: '  Dupre\u0301-Lefe\u0300vre ', prenom: 'Léa    Marie ', email: 'lea.dupre@lycée-exemple.fr' };
+      const dossier = await sendNew(page, typed);
+      const stored = (await storedRecord(dossier)).demande;
+      assert.deepEqual(
+        { nom: stored.nom, prenom: stored.prenom, email: stored.email },
+        { nom: 'Dupré-Lefèvre', prenom: 'Léa Marie', email: 'lea.dupre@xn--lyce-exemple-deb.fr' },
+        'the handler normalised them',
+      );
+      assert.deepEqual(await receiptValues(page), {
+        nom: 'Dupré-Lefèvre',
+        prenom: 'Léa Marie',
+        date_naissance: '14 mars 2009',
+        email: 'lea.dupre@xn--lyce-exemple-deb.fr',
+        etablissement: SCHOOL,
+        filiere: typed.filiere,
+        envoi_etablissement: 'Oui',
+      });
+      assert.deepEqual(await slipValues(page), { nom: 'Dupré-Lefèvre', prenom: 'Léa Marie', naissance: '14 mars 2009', filiere: typed.filiere, numero: dossier });
+      assert.equal(await page.inputValue('#nom'), typed.nom, 'the (hidden) input still holds what was typed');
+      await screenshots(page, 'receipt-values');
+      assertClean(record);
+      await assertAccessible(page, 'the receipt with the stored values');
+    } finally {
+      await context.close();
+    }
+  });
+
+  // The answer of a stored request is lost; the student adds spaces and sends again: the handler
+  // replays (same content once normalised) and the receipt gives what it stored.
+  test('a lost answer, then the same request with spaces added: a replay, and the receipt gives the stored values', async () => {
+    const { context, page, record } = await open();
+    try {
+      const student = { ...STUDENT, prenom: 'Maël', email: 'mael.dupre@example.org' };
+      await fillFields(page, student);
+      await addPhoto(page);
+      const lost = await loseNextAnswer(page);
+      await page.click('#envoyer');
+      const first = await lost.answer;
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      await page.waitForSelector('#form-demande[data-state="error"]', { state: 'attached' });
+
+      await page.fill('#prenom', '  Maël  ');
+      await page.fill('#nom', `${student.nom}   `);
+      const formUrl = page.url();
+      await page.click('#envoyer');
+      const dossier = await receiptNumber(page, formUrl);
+      assert.equal(dossier, first.body.dossier, 'the same dossier');
+      assert.equal(await page.locator('#recu-deja').isVisible(), true, 'said to be sent already');
+      const shown = await receiptValues(page);
+      assert.deepEqual({ nom: shown.nom, prenom: shown.prenom }, { nom: student.nom, prenom: 'Maël' });
+      assert.deepEqual((await slipValues(page)).prenom, 'Maël');
+      assert.equal(await page.inputValue('#prenom'), '  Maël  ', 'the input holds the edited value');
+      assertClean(record, CUT_CONNECTION);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // The answer is lost, the student changes an answer and sends again with the same submission
+  // id: 409, nothing stored; the page says so at the top, keeps everything, and the next send is
+  // a new request with its own number.
+  test('the same submission id with other answers (409): the message at the top, everything kept, a new request next', async () => {
+    const { context, page, record } = await open();
+    try {
+      const student = { ...STUDENT, prenom: 'Timéo', email: 'timeo.dupre@example.org' };
+      await fillFields(page, student);
+      await addPhoto(page);
+      const crop = await page.inputValue('#recadrage');
+      const lost = await loseNextAnswer(page);
+      await page.click('#envoyer');
+      const first = await lost.answer;
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      await page.waitForSelector('#form-demande[data-state="error"]', { state: 'attached' });
+      assert.equal(await page.inputValue('#submission_id'), first.submission, 'the id is kept for a retry');
+      const keysBefore = await stack.s3.listKeys('demandes/');
+
+      const changed = { ...student, filiere: 'Terminale STMG' };
+      await page.selectOption('#filiere', { label: changed.filiere });
+      const answer = page.waitForResponse((r) => r.url() === stack.handlerUrl && r.request().method() === 'POST', { timeout: SEND_TIMEOUT_MS });
+      await page.click('#envoyer');
+      const response = await answer;
+      assert.equal(response.status(), 409);
+      const message = (await response.json()).error;
+      assert.match(message, /déjà été envoyé/);
+      await summaryShows(page, message);
+      assert.equal(await page.getAttribute('#form-demande', 'data-state'), 'error');
+      await assertKept(page, changed, crop);
+      assert.deepEqual(await stack.s3.listKeys('demandes/'), keysBefore, 'nothing stored');
+      const fresh = await page.inputValue('#submission_id');
+      assert.notEqual(fresh, first.submission, 'a new submission id');
+      assert.equal((await storedInTab(page)).values.submission, fresh, 'kept for a reload too');
+      await screenshots(page, 'form-conflict');
+      await assertAccessible(page, 'the form after a 409');
+
+      const formUrl = page.url();
+      await page.click('#envoyer');
+      const dossier = await receiptNumber(page, formUrl);
+      assert.notEqual(dossier, first.body.dossier, 'a new request, with its own number');
+      assert.equal(await page.locator('#recu-deja').isVisible(), false, 'not a replay');
+      assert.equal((await receiptValues(page)).filiere, changed.filiere);
+      assert.equal((await storedRecord(dossier)).demande.filiere, changed.filiere);
+      assert.equal((await storedRecord(first.body.dossier)).demande.filiere, student.filiere, 'the first request is as it was');
+      assertClean(record, /ERR_CONNECTION_RESET|status of 409/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // A 403 (an origin the handler does not allow) is shown like any failure. A browser reads it
+  // only when the handler sends CORS headers for the page's origin, which it does not for an
+  // origin it refuses: the answer is made up here, to check the page's side.
+  test('a 403 answer: its message at the top, everything kept', async () => {
+    const message = 'Ce formulaire n’a pas été envoyé depuis le site de l’établissement.';
+    const { context, page, record } = await open();
+    try {
+      await page.route(stack.handlerUrl, (route) =>
+        route.fulfill({
+          status: 403,
+          contentType: 'application/json',
+          headers: { 'Access-Control-Allow-Origin': stack.siteOrigin },
+          body: JSON.stringify({ error: message }),
+        }),
+      );
+      await fillFields(page, STUDENT);
+      await addPhoto(page);
+      const crop = await page.inputValue('#recadrage');
+      await page.click('#envoyer');
+      await summaryShows(page, message);
+      await assertKept(page, STUDENT, crop);
+      assertClean(record, /status of 403/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // The page weighs the body before sending: above the handler's limit (here made small in the
+  // page) it says so in French under the photo, and sends nothing.
+  test('a body above the handler’s limit: refused in the page, in French, nothing sent', async () => {
+    const setup = (page) =>
+      page.route(`${stack.siteOrigin}/demande.html`, async (route) => {
+        const response = await route.fetch();
+        const html = await response.text();
+        const limited = html.replace(/data-max-body="\d+"/, 'data-max-body="200000"');
+        assert.notEqual(limited, html, 'the form carries data-max-body');
+        await route.fulfill({ response, body: limited });
+      });
+    const { context, page, record } = await open({ setup });
+    try {
+      const posts = [];
+      page.on('request', (r) => r.url() === stack.handlerUrl && r.method() === 'POST' && posts.push(r));
+      await fillFields(page, STUDENT);
+      await addPhoto(page);
+      await page.click('#envoyer');
+      await page.waitForSelector('#form-demande[data-state="error"]', { state: 'attached' });
+      const message = (await page.textContent('#photo-error')).trim();
+      assert.match(message, /^Avec cette photo, votre demande pèse [\d,]+\u00a0?\s?[KM]o\u202f: c’est plus que les 200 Ko acceptés à l’envoi/);
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'form-summary', 'focus on the summary');
+      assert.equal((await page.textContent('#form-summary-list')).trim(), message, 'listed in the summary');
+      assert.equal(posts.length, 0, 'nothing sent');
+      await assertKept(page, STUDENT, await page.inputValue('#recadrage'));
+      await screenshots(page, 'form-too-heavy');
+      assertClean(record);
+      await assertAccessible(page, 'the form with a body too heavy');
+    } finally {
+      await context.close();
+    }
+  });
+
+  // Kept on a reload; gone once the page is left for another and opened again. Playwright starts
+  // Chromium without the back-forward cache, so here Back loads the page anew.
+  test('the receipt stays on a reload, and goes once the page is left and loaded again', async () => {
+    const { context, page, record } = await open();
+    try {
+      const student = { ...STUDENT, prenom: 'Lina', email: 'lina.dupre@example.org' };
+      const dossier = await sendNew(page, student);
+      const shown = await receiptValues(page);
+      const kept = (await storedInTab(page)).receipt;
+      const left = kept.expiresAt - Date.now();
+      assert.ok(left > 29 * 60_000 && left <= 30 * 60_000, `kept for 30 minutes (${left} ms)`);
+
+      await page.reload();
+      assert.equal(await page.getAttribute('#form-demande', 'data-state'), 'receipt', 'kept on a reload');
+      assert.equal((await page.textContent('#recu-numero')).trim(), dossier);
+      assert.deepEqual(await receiptValues(page), shown);
+      const inTab = await storedInTab(page);
+      assert.equal(inTab.receipt.expiresAt, kept.expiresAt, 'a reload does not extend it');
+      assert.equal(inTab.values, null, 'no answers kept beside the receipt');
+
+      // Another page of the site, then Back.
+      await page.goto(`${stack.siteOrigin}/index.html`, { waitUntil: 'load' });
+      await page.goBack({ waitUntil: 'commit' });
+      await page.waitForFunction(() => document.readyState === 'complete' && document.getElementById('form-demande'));
+      await assertReceiptGone(page, student, 'back');
+      assert.equal(await page.locator('#recu-efface').isVisible(), true, 'the page says why');
+      await screenshots(page, 'receipt-gone');
+      await assertAccessible(page, 'the form once the receipt is gone');
+
+      // Opened again by a link, with the receipt put back first.
+      await putBack(page, kept);
+      await page.goto(`${stack.siteOrigin}/index.html`, { waitUntil: 'load' });
+      await page.goto(`${stack.siteOrigin}/demande.html`, { waitUntil: 'load' });
+      await assertReceiptGone(page, student, 'opened again');
+      assertClean(record);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // The same with the back-forward cache, in a Chromium of its own started with it: the page
+  // comes back as it was left, and the receipt must not come back with it.
+  test('the receipt goes once the page is left, coming back from the back-forward cache', async () => {
+    const cached = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, ignoreDefaultArgs: ['--disable-back-forward-cache'] });
+    try {
+      const { context, page, record } = await open({ inBrowser: cached });
+      const student = { ...STUDENT, prenom: 'Lou', email: 'lou.dupre@example.org' };
+      await sendNew(page, student);
+      const kept = (await storedInTab(page)).receipt;
+      await page.evaluate(() => {
+        window.leftFromHere = true;
+      });
+      await page.goto(`${stack.siteOrigin}/index.html`, { waitUntil: 'load' });
+      await page.goBack({ waitUntil: 'commit' });
+      await page.waitForFunction(() => document.readyState === 'complete' && document.getElementById('form-demande'));
+      assert.equal(await page.evaluate(() => window.leftFromHere === true), true, 'back from the back-forward cache');
+      await assertReceiptGone(page, student, 'back from the back-forward cache');
+      assert.equal(await page.locator('#recu-efface').isVisible(), true, 'the page says why');
+
+      // pageshow takes it away too, should pagehide have let it be (as it does for a reload).
+      await putBack(page, kept);
+      await page.evaluate(() => {
+        window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+        window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+      });
+      await assertReceiptGone(page, student, 'shown again by pageshow');
+      assertClean(record);
+      await context.close();
+    } finally {
+      await cached.close();
+    }
+  });
+
+  // Printing the slip is the end of the receipt: what goes to paper is the slip, then the page
+  // forgets it (window.print is replaced by its events, which headless Chromium has no dialog for).
+  test('once printed, the receipt goes from the screen and from the tab', async () => {
+    const { context, page, record } = await open();
+    try {
+      const student = { ...STUDENT, prenom: 'Ambre', email: 'ambre.dupre@example.org' };
+      const dossier = await sendNew(page, student);
+      await page.emulateMedia({ media: 'print' });
+      assert.equal(await page.locator('#document-a-rendre').isVisible(), true, 'the slip is what is printed');
+      assert.equal(await page.locator('#recu-numero').isVisible(), false, 'the rest of the receipt is not');
+      assert.equal((await page.textContent('#slip-numero')).trim(), dossier);
+      await page.emulateMedia({ media: 'screen' });
+
+      await page.evaluate(() => {
+        window.print = () => {
+          window.dispatchEvent(new Event('beforeprint'));
+          window.dispatchEvent(new Event('afterprint'));
+        };
+      });
+      await page.click('#recu-imprimer');
+      await assertReceiptGone(page, student, 'after printing');
+      assert.equal(await page.locator('#recu-efface').isVisible(), true, 'the page says why');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'recu-efface', 'focus on why');
+      assert.match(await page.textContent('#recu-efface'), /Après l’impression, le reçu n’est plus affiché/);
+      await assertAccessible(page, 'the form after printing');
+
+      await page.reload();
+      await assertReceiptGone(page, student, 'after printing, then a reload');
+      assertClean(record);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // Left open on the screen, the receipt goes after 30 minutes (Playwright's fake clock).
+  test('after 30 minutes the receipt goes, the page left open', async () => {
+    const { context, page, record } = await open({ setup: (page) => page.clock.install() });
+    try {
+      const student = { ...STUDENT, prenom: 'Jade', email: 'jade.dupre@example.org' };
+      const dossier = await sendNew(page, student);
+      await page.clock.fastForward('29:00');
+      assert.equal(await page.getAttribute('#form-demande', 'data-state'), 'receipt', 'still there after 29 minutes');
+      assert.equal((await storedInTab(page)).receipt.dossier, dossier);
+      await page.clock.fastForward('01:30');
+      await assertReceiptGone(page, student, 'after 30 minutes');
+      assert.match(await page.textContent('#recu-efface'), /au bout de 30\u202fminutes/);
+      await page.reload();
+      await assertReceiptGone(page, student, 'after 30 minutes, then a reload');
+      assertClean(record);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // What is typed survives a reload, but not 30 minutes without a change.
+  test('the answers kept for a retry survive a reload, not 30 minutes', async () => {
+    const { context, page, record } = await open({ setup: (page) => page.clock.install() });
+    try {
+      await fillFields(page, STUDENT);
+      const id = await page.inputValue('#submission_id');
+      await page.clock.fastForward('29:00');
+      await page.reload();
+      for (const name of TEXT_FIELDS) assert.equal(await page.inputValue(`#${name}`), STUDENT[name], `${name} kept on a reload`);
+      assert.equal(await page.inputValue('#submission_id'), id, 'the same request');
+
+      await page.clock.fastForward('31:00');
+      assert.equal((await storedInTab(page)).values, null, 'gone from sessionStorage once the time is up');
+      await page.reload();
+      for (const name of TEXT_FIELDS) assert.equal(await page.inputValue(`#${name}`), '', `${name} not restored`);
+      assert.equal(await page.isChecked('#charte'), false, 'charte not restored');
+      assert.notEqual(await page.inputValue('#submission_id'), id, 'a new request');
+      assertClean(record);
     } finally {
       await context.close();
     }

@@ -196,6 +196,8 @@ export async function startStack() {
       // The served site, and pages opened from a file (`Origin: null`).
       ALLOWED_ORIGIN: `${siteOrigin},null`,
       DOSSIER_SECRET: 'end-to-end-browser-secret-0123456789',
+      // content/site.toml's school_name, which the form shows read-only.
+      ETABLISSEMENT: 'Sidoine Apollinaire',
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: ACCESS_KEY,
       AWS_SECRET_ACCESS_KEY: SECRET_KEY,

@@ -2,8 +2,6 @@
 //! upright) and the 35:45 frame, chosen in upright full-resolution pixels and mapped back to
 //! stored pixels so the big decoded image never has to be rotated, only the small result.
 
-use std::io::Cursor;
-
 use form::Crop;
 
 use super::{MIN_FRAME_HEIGHT, OUTPUT_HEIGHT, OUTPUT_WIDTH, PhotoError};
@@ -47,15 +45,47 @@ impl Orientation {
         }
     }
 
-    /// Reads the orientation from the EXIF data of a JPEG, PNG or WebP file. Missing or broken
-    /// EXIF is not a reason to refuse a photo: it then counts as upright.
-    pub fn from_exif(bytes: &[u8]) -> Orientation {
-        let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
-            return Orientation::UPRIGHT;
+    /// Reads the orientation from an EXIF block (a TIFF header and its directories, as the
+    /// container walkers find it in a JPEG, PNG or WebP file). Missing or broken EXIF is not a
+    /// reason to refuse a photo: it then counts as upright.
+    ///
+    /// Only the first directory is read, in place: kamadak-exif, used before, parses every
+    /// directory and copies every entry, which a 4 MB `eXIf` chunk turns into tens of megabytes.
+    pub fn from_exif(tiff: &[u8]) -> Orientation {
+        Orientation::read_tiff(tiff).map_or(Orientation::UPRIGHT, Orientation::from_value)
+    }
+
+    fn read_tiff(tiff: &[u8]) -> Option<u32> {
+        let little = match tiff.get(0..2)? {
+            b"II" => true,
+            b"MM" => false,
+            _ => return None,
         };
-        exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)
-            .and_then(|field| field.value.get_uint(0))
-            .map_or(Orientation::UPRIGHT, Orientation::from_value)
+        let u16_at = |at: usize| -> Option<u16> {
+            let b: [u8; 2] = tiff.get(at..at + 2)?.try_into().ok()?;
+            Some(if little { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+        };
+        let u32_at = |at: usize| -> Option<u32> {
+            let b: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
+            Some(if little { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        };
+        if u16_at(2)? != 42 {
+            return None;
+        }
+        let directory = u32_at(4)? as usize;
+        let entries = u16_at(directory)?;
+        // Entries of 12 bytes: tag, type, count, value (inline when it fits in 4 bytes).
+        (0..usize::from(entries)).map(|i| directory + 2 + 12 * i).find_map(|entry| {
+            if u16_at(entry)? != 0x0112 || u32_at(entry + 4)? == 0 {
+                return None;
+            }
+            match u16_at(entry + 2)? {
+                1 => tiff.get(entry + 8).copied().map(u32::from),
+                3 => u16_at(entry + 8).map(u32::from),
+                4 => u32_at(entry + 8),
+                _ => None,
+            }
+        })
     }
 
     /// Orientations 5 to 8 store the image turned by a quarter: width and height swap.
@@ -255,6 +285,55 @@ mod tests {
             assert_eq!(Orientation::from_value(value), Orientation::UPRIGHT, "{value}");
         }
         assert_eq!(Orientation::from_exif(b"no exif here"), Orientation::UPRIGHT);
+    }
+
+    // The orientation tag is found in either byte order and with any integer type; broken
+    // blocks count as upright.
+    #[test]
+    fn reads_the_orientation_tag() {
+        fn tiff(little: bool, entries: &[(u16, u16, u32, [u8; 4])]) -> Vec<u8> {
+            let u16b = |v: u16| if little { v.to_le_bytes() } else { v.to_be_bytes() };
+            let u32b = |v: u32| if little { v.to_le_bytes() } else { v.to_be_bytes() };
+            let mut out = if little { b"II".to_vec() } else { b"MM".to_vec() };
+            out.extend(u16b(42));
+            out.extend(u32b(8));
+            out.extend(u16b(entries.len() as u16));
+            for &(tag, kind, count, value) in entries {
+                out.extend(u16b(tag));
+                out.extend(u16b(kind));
+                out.extend(u32b(count));
+                out.extend(value);
+            }
+            out.extend([0; 4]);
+            out
+        }
+        let short = |v: u16, little: bool| {
+            let b = if little { v.to_le_bytes() } else { v.to_be_bytes() };
+            [b[0], b[1], 0, 0]
+        };
+        let other = (0x010F, 2, 4, *b"Cam\0");
+        let cases: Vec<(&str, Vec<u8>, u8)> = vec![
+            ("big-endian short", tiff(false, &[other, (0x0112, 3, 1, short(6, false))]), 6),
+            ("little-endian short", tiff(true, &[(0x0112, 3, 1, short(8, true))]), 8),
+            ("long", tiff(true, &[(0x0112, 4, 1, 3u32.to_le_bytes())]), 3),
+            ("byte", tiff(false, &[(0x0112, 1, 1, [5, 0, 0, 0])]), 5),
+            ("no tag", tiff(true, &[other]), 1),
+            ("zero count", tiff(true, &[(0x0112, 3, 0, short(6, true))]), 1),
+            ("ascii type", tiff(true, &[(0x0112, 2, 1, *b"6\0\0\0")]), 1),
+            ("out of range", tiff(true, &[(0x0112, 3, 1, short(9, true))]), 1),
+        ];
+        for (name, block, expected) in cases {
+            assert_eq!(Orientation::from_exif(&block), Orientation(expected), "{name}");
+            // Cut anywhere, it never reads out of bounds.
+            for end in 0..block.len() {
+                Orientation::from_exif(&block[..end]);
+            }
+        }
+        let mut lying = tiff(true, &[(0x0112, 3, 1, short(6, true))]);
+        lying[8..10].copy_from_slice(&u16::MAX.to_le_bytes());
+        assert_eq!(Orientation::from_exif(&lying), Orientation(6), "a count past the end");
+        lying[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(Orientation::from_exif(&lying), Orientation::UPRIGHT, "a directory past the end");
     }
 
     // The default and cropped frames have the expected place and the 35:45 shape.

@@ -1,6 +1,8 @@
 //! Crop and resize in one pass with `fast_image_resize` (SIMD convolution, Lanczos3 filter),
-//! then conversion to plain RGB: grey is spread to three channels and transparency is laid on a
-//! white background, the colour an ID photo's background should have anyway.
+//! then conversion to plain RGB: grey is spread to three channels, and the fourth byte of an RGBA
+//! buffer dropped. The decoders have already laid any transparency on a white background (the
+//! colour an ID photo's background should have anyway): resizing with alpha would make the
+//! resizer premultiply a copy of the whole source first.
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -29,27 +31,18 @@ pub(super) fn crop_resize_rgb(
     let top = area.y.clamp(0.0, src_height);
     let crop_width = area.width.min(src_width - left);
     let crop_height = area.height.min(src_height - top);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).crop(
-        left,
-        top,
-        crop_width,
-        crop_height,
-    );
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .use_alpha(false)
+        .crop(left, top, crop_width, crop_height);
     let mut dst = Image::new(width, height, pixels.pixel_type);
     Resizer::new().resize(&src, &mut dst, &options).map_err(internal)?;
     let data = dst.into_vec();
     Ok(match pixels.pixel_type {
         PixelType::U8 => data.iter().flat_map(|&l| [l, l, l]).collect(),
-        PixelType::U8x4 => data.chunks_exact(4).flat_map(over_white).collect(),
+        PixelType::U8x4 => data.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
         _ => data,
     })
-}
-
-/// Lays one RGBA pixel on white.
-fn over_white(rgba: &[u8]) -> [u8; 3] {
-    let alpha = u32::from(rgba[3]);
-    let blend = |c: u8| ((u32::from(c) * alpha + 255 * (255 - alpha) + 127) / 255) as u8;
-    [blend(rgba[0]), blend(rgba[1]), blend(rgba[2])]
 }
 
 #[cfg(test)]
@@ -57,18 +50,19 @@ mod tests {
     use super::*;
 
     fn uniform(pixel: &[u8], pixel_type: PixelType, width: u32, height: u32) -> Pixels {
-        Pixels { data: pixel.repeat((width * height) as usize), width, height, pixel_type, scale: 1.0 }
+        let data = pixel.repeat((width * height) as usize);
+        Pixels { data, width, height, pixel_type, scale: 1.0, origin: (0.0, 0.0) }
     }
 
     // Each decoded pixel type comes out as the expected RGB colour at the requested size.
     #[test]
     fn converts_every_pixel_type_to_rgb() {
-        let cases: [(&str, &[u8], PixelType, [u8; 3]); 5] = [
+        let cases: [(&str, &[u8], PixelType, [u8; 3]); 4] = [
             ("grey", &[90], PixelType::U8, [90, 90, 90]),
             ("rgb", &[10, 20, 30], PixelType::U8x3, [10, 20, 30]),
             ("opaque rgba", &[10, 20, 30, 255], PixelType::U8x4, [10, 20, 30]),
-            ("transparent rgba", &[10, 20, 30, 0], PixelType::U8x4, [255, 255, 255]),
-            ("half rgba", &[0, 0, 0, 128], PixelType::U8x4, [127, 127, 127]),
+            // Transparency is the decoders' to lay on white: the fourth byte is ignored.
+            ("rgbx", &[10, 20, 30, 0], PixelType::U8x4, [10, 20, 30]),
         ];
         for (name, pixel, pixel_type, expected) in cases {
             let src = uniform(pixel, pixel_type, 40, 50);

@@ -507,6 +507,10 @@ fn french_messages_follow_typography() {
         PhotoError::CropOutside { crop, width: 10, height: 10 },
         PhotoError::CropTooSmall { crop },
         PhotoError::TooComplex { min_quality: 50, max_bytes: MAX_OUTPUT_BYTES },
+        PhotoError::TooHeavy { width: 65500, height: 300 },
+        PhotoError::TooManyScans { scans: 41, max: MAX_SCANS },
+        PhotoError::TooManyParts { count: 16385, max: MAX_PARTS },
+        PhotoError::Animated,
         PhotoError::Internal("bug".into()),
     ];
     for error in errors {

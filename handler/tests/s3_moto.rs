@@ -15,12 +15,12 @@ use handler::{App, Config, ObjectKey, PutOutcome, S3Store, Store};
 use image::{ImageFormat, Rgb, RgbImage};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request};
-use support::{Moto, listing, valid_fields};
+use support::post::{self, ORIGIN};
+use support::{Moto, listing};
 use time::OffsetDateTime;
 
 const BUCKET: &str = "demandes-integration";
 const SUBMISSION_ID: &str = "3f0b9c2e-8d4a-4f61-b7e5-0c2d9a1e6b53";
-const ORIGIN: &str = "http://localhost:8000";
 
 fn config() -> Config {
     let allowed_origins = AllowedOrigins::parse(ORIGIN).unwrap().unwrap();
@@ -46,33 +46,7 @@ fn upload() -> Vec<u8> {
 
 /// A valid multipart request, as the form posts it.
 fn request(schema: &form::Schema) -> Request {
-    let boundary = "integration-boundary-5d2c";
-    let mut body = Vec::new();
-    let mut fields = valid_fields(schema);
-    fields.push(("submission_id".to_owned(), SUBMISSION_ID.to_owned()));
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\n\
-             Content-Type: image/jpeg\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(&upload());
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    lambda_http::http::Request::builder()
-        .method("POST")
-        .uri("https://function.example/demande")
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-        .header(header::ACCEPT, "application/json")
-        .header(header::ORIGIN, ORIGIN)
-        .body(Body::Binary(body))
-        .unwrap()
+    post::request(&post::fields(schema, SUBMISSION_ID, &[]), &upload())
 }
 
 fn json(response: &lambda_http::Response<Body>) -> serde_json::Value {

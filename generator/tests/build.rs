@@ -1,18 +1,14 @@
 //! Builds fixture sites (a valid one, and one for each kind of mistake) into temporary folders
 //! with the project's real templates, through the library and through the command line.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use generator::{Paths, build, check};
-
-const SITE_TOML: &str = r#"school_name = "Lycée Blaise Pascal"
-school_town = "Ambert"
-region_url = "https://www.auvergnerhonealpes.fr/passregion"
-language = "fr"
-form_endpoint = "http://127.0.0.1:9000/lambda-url/handler/demande"
-"#;
+use support::SITE_TOML;
 
 /// A valid content folder in a temporary folder, to be spoiled one way per test.
 struct Fixture {

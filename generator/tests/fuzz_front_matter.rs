@@ -5,18 +5,14 @@
 //! 32 cases by default, since each writes a folder; `PROPTEST_CASES=5000 cargo test -p generator
 //! --test fuzz_front_matter` runs a longer fuzz.
 
+mod support;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use generator::{Content, Error};
 use proptest::prelude::*;
-
-const SITE_TOML: &str = r#"school_name = "Lycée Blaise Pascal"
-school_town = "Ambert"
-region_url = "https://www.auvergnerhonealpes.fr/passregion"
-language = "fr"
-form_endpoint = "http://127.0.0.1:9000/lambda-url/handler/demande"
-"#;
+use support::SITE_TOML;
 
 /// What one case may take at most, far above the milliseconds it takes.
 const CASE_TIME: Duration = Duration::from_secs(2);

@@ -1,16 +1,23 @@
-//! The Pass'Région request form, shared by the generator (which renders it) and the handler (which
-//! checks it): the schema read from `content/form.toml`, the validation rules and the dossier number.
-//! Pure: no I/O, no HTTP, no templates.
+//! The Pass'Région request form's contract, shared by the generator (which renders it and
+//! serialises it for the page's script) and the handler (which checks requests with it): the
+//! schema and texts read from `content/form.toml`, the validation rules, the limits, the photo
+//! formats and framing, and the dossier number. Pure: no I/O, no HTTP, no templates.
 
+mod contract;
 mod crop;
 mod dossier;
+pub mod format;
+pub mod framing;
 pub mod limits;
+pub mod messages;
 mod schema;
 mod submission;
 mod validate;
 
+pub use contract::VERSION_FIELD;
 pub use crop::{Crop, CropError};
 pub use dossier::{Dossier, DossierError};
+pub use messages::{AnswerTexts, PageTexts, PhotoTexts, Texts, fill};
 pub use schema::{DateRange, Field, FieldKind, Messages, Rules, Schema, SchemaError};
 pub use submission::{SubmissionId, SubmissionIdError};
 pub use validate::{Demande, FieldErrors, Input};

@@ -1,5 +1,12 @@
-//! The size limits of a submission, shared by the function (which enforces them) and the site
-//! (whose pages name them), so that no page states a limit the function does not apply.
+//! Every limit of a submission, shared by the function (which enforces them) and the site (whose
+//! pages name them and whose script checks them before sending), so that no page states or checks
+//! a limit the function does not apply. The generator serialises [`Limits`] into the page's
+//! contract; the function reads these constants.
+//!
+//! They are constants rather than entries of `content/form.toml`: they follow from AWS's payload
+//! limit, the Region's photo format and the pipeline's memory budget, not from a school's choice.
+
+use serde::Serialize;
 
 /// The largest payload a Lambda function takes in one synchronous invocation: 6 MiB for the whole
 /// event, JSON, headers and body together.
@@ -23,9 +30,120 @@ pub const MAX_PHOTO_MEGABYTES: usize = 4;
 /// [`MAX_PHOTO_MEGABYTES`] in bytes.
 pub const MAX_PHOTO_BYTES: usize = MAX_PHOTO_MEGABYTES * 1_000_000;
 
+/// Width of the ID photo: 35 mm at 300 dpi.
+pub const OUTPUT_WIDTH: u32 = 413;
+/// Height of the ID photo: 45 mm at 300 dpi. 413:531 is exactly 35:45.
+pub const OUTPUT_HEIGHT: u32 = 531;
+/// Size budget of the stored JPEG, far under the Region's 2 MB limit so uploads stay quick on
+/// mobile data.
+pub const MAX_OUTPUT_BYTES: usize = 200 * 1024;
+
+/// Smallest acceptable height of the 35:45 frame, in source pixels. Below 300 px the photo would
+/// be enlarged more than 1.77 times and the face becomes a blur of pixels; a 640×480 webcam frame
+/// (frame 373×480) still passes. Applies both to the whole photo and to a student's crop.
+pub const MIN_FRAME_HEIGHT: u32 = 300;
+/// The width that goes with [`MIN_FRAME_HEIGHT`] at 35:45, rounded up (300 × 35 / 45 = 233.3).
+pub const MIN_FRAME_WIDTH: u32 = 234;
+
+/// How the page lightens a photo before sending it: longest side, size budget, JPEG qualities
+/// tried in turn, then rounds at a smaller scale. The text fields weigh a few kilobytes, so 1 MB
+/// leaves a wide margin under [`MAX_BODY_BYTES`] and keeps slow uploads short; the page still
+/// weighs the whole body before it goes.
+pub const UPLOAD: Upload = Upload {
+    max_side: 1600,
+    max_bytes: 1_000_000,
+    qualities: [0.9, 0.82, 0.74, 0.66],
+    rounds: 5,
+    shrink: 0.8,
+};
+
+/// How long the page waits for the function's answer before saying the connection failed: above
+/// the function's own 30 s timeout and a slow upload of [`MAX_BODY_BYTES`].
+pub const SEND_TIMEOUT_MS: u32 = 90_000;
+
+/// How long the receipt (name, dossier number) and the answers kept for a retry may stay in the
+/// browser tab: enough to take the screenshot, print the slip or reload by mistake, short enough
+/// that on a shared computer (CDI, computer room) the next student does not find them.
+pub const KEEP_MINUTES: u32 = 30;
+
+/// How often an open page compares the clock with those expiry times: a single long timer would
+/// be late after the computer slept.
+pub const EXPIRY_CHECK_MS: u32 = 15_000;
+
+/// The page's photo reduction: see [`UPLOAD`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Upload {
+    /// Longest side of the uploaded photo, in pixels.
+    pub max_side: u32,
+    /// Size the uploaded JPEG aims at, in bytes.
+    pub max_bytes: usize,
+    /// The JPEG qualities tried in turn at each scale.
+    pub qualities: [f32; 4],
+    /// How many scales are tried.
+    pub rounds: u8,
+    /// The factor from one scale to the next.
+    pub shrink: f32,
+}
+
+/// Every limit, as the page's contract carries them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Limits {
+    /// [`MAX_BODY_BYTES`].
+    pub max_body_bytes: usize,
+    /// [`MAX_PHOTO_BYTES`].
+    pub max_photo_bytes: usize,
+    /// [`OUTPUT_WIDTH`].
+    pub output_width: u32,
+    /// [`OUTPUT_HEIGHT`].
+    pub output_height: u32,
+    /// [`MAX_OUTPUT_BYTES`].
+    pub max_output_bytes: usize,
+    /// [`MIN_FRAME_WIDTH`].
+    pub min_frame_width: u32,
+    /// [`MIN_FRAME_HEIGHT`].
+    pub min_frame_height: u32,
+    /// [`UPLOAD`].
+    pub upload: Upload,
+    /// [`SEND_TIMEOUT_MS`].
+    pub send_timeout_ms: u32,
+    /// [`KEEP_MINUTES`] in milliseconds, as the page's clock counts.
+    pub keep_ms: u64,
+    /// [`EXPIRY_CHECK_MS`].
+    pub expiry_check_ms: u32,
+}
+
+/// The limits above, gathered for the contract.
+pub const LIMITS: Limits = Limits {
+    max_body_bytes: MAX_BODY_BYTES,
+    max_photo_bytes: MAX_PHOTO_BYTES,
+    output_width: OUTPUT_WIDTH,
+    output_height: OUTPUT_HEIGHT,
+    max_output_bytes: MAX_OUTPUT_BYTES,
+    min_frame_width: MIN_FRAME_WIDTH,
+    min_frame_height: MIN_FRAME_HEIGHT,
+    upload: UPLOAD,
+    send_timeout_ms: SEND_TIMEOUT_MS,
+    keep_ms: KEEP_MINUTES as u64 * 60_000,
+    expiry_check_ms: EXPIRY_CHECK_MS,
+};
+
+// Checked when the crate compiles rather than in a test, so that no build can hold limits that
+// contradict each other: the page's upload stays under the promised photo size, keeps enough rows
+// for the least frame, and waits longer than the function's 30 s timeout.
+const _: () = {
+    assert!(UPLOAD.max_bytes < MAX_PHOTO_BYTES);
+    assert!(UPLOAD.max_side >= MIN_FRAME_HEIGHT);
+    assert!(SEND_TIMEOUT_MS > 30_000);
+};
+
 /// [`MAX_PHOTO_MEGABYTES`] as French text shows it: `4 Mo`, with a narrow no-break space.
 pub fn max_photo_fr() -> String {
     format!("{MAX_PHOTO_MEGABYTES}\u{202f}Mo")
+}
+
+/// [`MAX_OUTPUT_BYTES`] as French text shows it: `200 Ko` (kibibytes, as the budget is).
+pub fn max_output_fr() -> String {
+    format!("{}\u{202f}Ko", MAX_OUTPUT_BYTES / 1024)
 }
 
 #[cfg(test)]
@@ -39,5 +157,19 @@ mod tests {
         let encoded = MAX_BODY_BYTES.div_ceil(3) * 4;
         assert!(encoded + EVENT_OVERHEAD_BYTES <= LAMBDA_PAYLOAD_BYTES);
         assert_eq!(max_photo_fr(), "4\u{202f}Mo");
+        assert_eq!(max_output_fr(), "200\u{202f}Ko");
+    }
+
+    // The output is exactly 35:45, and the minimum frame is that shape rounded up.
+    #[test]
+    fn frame_shapes_are_35_45() {
+        assert_eq!(OUTPUT_WIDTH * 45, OUTPUT_HEIGHT * 35);
+        assert_eq!(MIN_FRAME_WIDTH, (MIN_FRAME_HEIGHT * 35).div_ceil(45));
+    }
+
+    // The page tries its JPEG qualities from the best down.
+    #[test]
+    fn upload_qualities_decrease() {
+        assert!(UPLOAD.qualities.windows(2).all(|w| w[0] > w[1]));
     }
 }

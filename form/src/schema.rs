@@ -9,6 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
+use toml::Spanned;
+
+use crate::messages::{Texts, TextsFile};
 
 use Message::{Future, Invalid, Invisible, Required, TooLong, TooOld, TooYoung};
 
@@ -18,6 +21,10 @@ pub struct Schema {
     honeypot: String,
     rules: Rules,
     fields: Vec<Field>,
+    messages: Texts,
+    /// The contract's hash: see [`Schema::version`].
+    #[serde(skip)]
+    version: String,
 }
 
 /// The rules of `[rules]` that are not tied to one field.
@@ -183,21 +190,44 @@ pub struct DateRange {
     pub max: Date,
 }
 
-/// Why `form.toml` was refused. The TOML errors give the line; the others name the field.
+/// Why `form.toml` was refused: what is wrong, and where ([`SchemaError::line`]).
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
+    /// Not TOML, or not the file's shape: the error carries its own position.
     #[error("{0}")]
     Toml(#[from] toml::de::Error),
+    /// A field's entry is wrong (`line`: its `name`), or a field is missing (no line).
     #[error("field `{field}`: {problem}")]
-    Field { field: String, problem: String },
-    #[error("`honeypot`: {0}")]
-    Honeypot(String),
-    #[error("`[rules]`: {0}")]
-    Rules(String),
+    Field { line: Option<usize>, field: String, problem: String },
+    #[error("`honeypot`: {problem}")]
+    Honeypot { line: usize, problem: String },
+    #[error("`[rules]`: {problem}")]
+    Rules { line: usize, problem: String },
+    #[error("`[messages.{table}]` `{key}`: {problem}")]
+    Message { line: usize, table: &'static str, key: &'static str, problem: String },
+}
+
+impl SchemaError {
+    /// The 1-based line of `form.toml` the error is about, when there is one. A
+    /// [`SchemaError::Toml`] carries a byte span instead (`toml::de::Error::span`).
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            SchemaError::Toml(_) => None,
+            SchemaError::Field { line, .. } => *line,
+            SchemaError::Honeypot { line, .. }
+            | SchemaError::Rules { line, .. }
+            | SchemaError::Message { line, .. } => Some(*line),
+        }
+    }
+}
+
+/// The 1-based line of byte `offset` in `src`.
+pub(crate) fn line_of(src: &str, offset: usize) -> usize {
+    src.as_bytes()[..offset.min(src.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 fn field_error(field: &str, problem: impl Into<String>) -> SchemaError {
-    SchemaError::Field { field: field.to_owned(), problem: problem.into() }
+    SchemaError::Field { line: None, field: field.to_owned(), problem: problem.into() }
 }
 
 /// What the validation code expects of one wire field.
@@ -277,13 +307,14 @@ const fn spec(
 /// The longest e-mail address that can be delivered (RFC 5321 path limit minus the brackets).
 const EMAIL_MAX_LENGTH: usize = 254;
 
-/// The file as written.
+/// The file as written, with the positions the errors need.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SchemaFile {
-    honeypot: String,
-    rules: Rules,
-    fields: Vec<Field>,
+    honeypot: Spanned<String>,
+    rules: Spanned<Rules>,
+    fields: Vec<Spanned<Field>>,
+    messages: TextsFile,
 }
 
 impl Schema {
@@ -295,44 +326,71 @@ impl Schema {
     /// `max_length`, `{max_length}`: they are replaced here, so texts follow the rules.
     pub fn parse(src: &str) -> Result<Schema, SchemaError> {
         let file: SchemaFile = toml::from_str(src)?;
-        let rules = file.rules;
+        let line = |span: std::ops::Range<usize>| line_of(src, span.start);
+        let rules_line = line(file.rules.span());
+        let rules = file.rules.into_inner();
+        let rules_error = |problem: String| SchemaError::Rules { line: rules_line, problem };
         if rules.age_min >= rules.age_max {
-            return Err(SchemaError::Rules(format!(
+            return Err(rules_error(format!(
                 "`age_min` ({}) must be below `age_max` ({})",
                 rules.age_min, rules.age_max
             )));
         }
         if rules.max_field_bytes == 0 {
-            return Err(SchemaError::Rules("`max_field_bytes` must be positive".to_owned()));
+            return Err(rules_error("`max_field_bytes` must be positive".to_owned()));
         }
-        let honeypot = file.honeypot;
+        let honeypot_line = line(file.honeypot.span());
+        let honeypot = file.honeypot.into_inner();
+        let honeypot_error = |problem: String| SchemaError::Honeypot { line: honeypot_line, problem };
         if honeypot.is_empty() || !honeypot.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-            return Err(SchemaError::Honeypot(format!(
-                "`{honeypot}` must be a name of lower-case letters and `_`"
-            )));
+            return Err(honeypot_error(format!("`{honeypot}` must be a name of lower-case letters and `_`")));
         }
         if SPECS.iter().any(|spec| spec.name == honeypot) {
-            return Err(SchemaError::Honeypot(format!("`{honeypot}` is already a field of the form")));
+            return Err(honeypot_error(format!("`{honeypot}` is already a field of the form")));
         }
 
         let mut fields = Vec::with_capacity(file.fields.len());
-        for mut field in file.fields {
+        for entry in file.fields {
+            let field_line = line(entry.span());
+            let at_line = |error: SchemaError| match error {
+                SchemaError::Field { field, problem, .. } => {
+                    SchemaError::Field { line: Some(field_line), field, problem }
+                }
+                other => other,
+            };
+            let mut field = entry.into_inner();
             let spec = SPECS
                 .iter()
                 .find(|spec| spec.name == field.name)
-                .ok_or_else(|| field_error(&field.name, "is not a field of the form"))?;
+                .ok_or_else(|| at_line(field_error(&field.name, "is not a field of the form")))?;
             if fields.iter().any(|seen: &Field| seen.name == field.name) {
-                return Err(field_error(&field.name, "appears twice"));
+                return Err(at_line(field_error(&field.name, "appears twice")));
             }
-            check_field(&field, spec, &rules)?;
-            fill_placeholders(&mut field, &rules)?;
+            check_field(&field, spec, &rules).map_err(at_line)?;
+            fill_placeholders(&mut field, &rules).map_err(at_line)?;
             field.pattern = spec.pattern.map(str::to_owned);
             fields.push(field);
         }
         if let Some(missing) = SPECS.iter().find(|spec| !fields.iter().any(|f| f.name == spec.name)) {
             return Err(field_error(missing.name, "is missing"));
         }
-        Ok(Schema { honeypot, rules, fields })
+        let messages = file.messages.resolve(src)?;
+        let mut schema = Schema { honeypot, rules, fields, messages, version: String::new() };
+        schema.version = crate::contract::version(&schema);
+        Ok(schema)
+    }
+
+    /// The texts of `[messages]`.
+    pub fn messages(&self) -> &Texts {
+        &self.messages
+    }
+
+    /// A short hash of the contract the page is built with (fields, rules, texts, limits,
+    /// formats, framing): the page sends it with each request and the function compares it with
+    /// its own, so that a site built from another `form.toml` than the deployed function's shows
+    /// in the logs.
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     /// The fields in display order.
@@ -519,7 +577,9 @@ mod tests {
     fn without_field(name: &str) -> String {
         let marker = format!("[[fields]]\nname = \"{name}\"\n");
         let start = FORM_TOML.find(&marker).expect("the field is in the file");
-        let end = FORM_TOML[start + 1..].find("[[fields]]").map_or(FORM_TOML.len(), |e| start + 1 + e);
+        let rest = &FORM_TOML[start + 1..];
+        let next = ["[[fields]]", "\n# ----"].iter().filter_map(|marker| rest.find(marker)).min();
+        let end = next.map_or(FORM_TOML.len(), |e| start + 1 + e);
         format!("{}{}", &FORM_TOML[..start], &FORM_TOML[end..])
     }
 
@@ -772,6 +832,57 @@ mod tests {
             let error = Schema::parse(&src).expect_err(expected).to_string();
             assert!(error.contains(expected), "expected `{expected}`, got `{error}`");
         }
+    }
+
+    // Each error names the line it is about: the field's entry, `[rules]`, the honeypot, the text.
+    #[test]
+    fn errors_carry_their_line() {
+        let line_with = |src: &str, needle: &str| {
+            let at = src.find(needle).unwrap_or_else(|| panic!("`{needle}` is in the file"));
+            line_of(src, at)
+        };
+        let cases: Vec<(String, &str, &str)> = vec![
+            (
+                edited("label = \"Commune\"", "label = \"\""),
+                "[[fields]]\nname = \"commune\"",
+                "field `commune`: `label` is empty",
+            ),
+            (
+                edited("age_min = 14", "age_min = 30"),
+                "[rules]",
+                "`[rules]`: `age_min` (30) must be below `age_max` (25)",
+            ),
+            (
+                edited("honeypot = \"site_web\"", "honeypot = \"email\""),
+                "honeypot = ",
+                "`honeypot`: `email` is already a field of the form",
+            ),
+            (
+                edited("camera_busy = \"La caméra", "camera_busy = \"{largeur} La caméra"),
+                "camera_busy = ",
+                "`[messages.page]` `camera_busy`: unknown placeholder `{largeur}`",
+            ),
+            (
+                edited(
+                    "too_small = \"Cette photo est trop petite ({width}",
+                    "too_small = \"Cette photo est trop petite ({size}",
+                ),
+                "too_small = ",
+                "`[messages.photo]` `too_small`: unknown placeholder `{size}` (this text may use `{width}`, `{height}`)",
+            ),
+            (
+                edited("not_found_title = \"Page introuvable\"", "not_found_title = \" \""),
+                "not_found_title",
+                "`[messages.answer]` `not_found_title`: is empty",
+            ),
+        ];
+        for (src, needle, expected) in cases {
+            let error = Schema::parse(&src).expect_err(expected);
+            assert_eq!(error.to_string(), expected);
+            assert_eq!(error.line(), Some(line_with(&src, needle)), "{expected}");
+        }
+        let missing = Schema::parse(&without_field("photo")).unwrap_err();
+        assert_eq!((missing.to_string().as_str(), missing.line()), ("field `photo`: is missing", None));
     }
 
     // A select with no option at all is refused.

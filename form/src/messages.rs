@@ -1,0 +1,260 @@
+//! The French texts of `[messages]` in `content/form.toml`: what the page's script and the
+//! function say outside a field (a field's own messages sit with the field). One copy for both
+//! runtimes: the function answers with these texts, the generator serialises them into the page's
+//! contract, and a school changes a wording in that one file.
+//!
+//! A text may hold placeholders. The fixed ones, replaced when the file is read so that texts
+//! follow the limits: `{max_photo}` (`4 Mo`), `{max_output}` (`200 Ko`), `{min_frame_width}`,
+//! `{min_frame_height}` and `{keep_minutes}`. Others are filled when the text is shown (a photo's
+//! size, say): each text lists the ones it may use, and any other is an error with its line.
+
+use std::fmt::Display;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::SchemaError;
+use crate::limits::{self, KEEP_MINUTES, MIN_FRAME_HEIGHT, MIN_FRAME_WIDTH};
+
+/// Declares a table of texts: the public struct of resolved texts, and the private struct of the
+/// file, whose values keep their position for the errors. One list of keys for both, so that a
+/// key can be neither documented without being read nor read without being documented.
+macro_rules! texts {
+    ($(
+        $(#[doc = $doc:literal])+
+        $table:ident, $file:ident, $name:literal {
+            $( $(#[doc = $fdoc:literal])+ $key:ident $([$($placeholder:ident),+])? ),+ $(,)?
+        }
+    )+) => {$(
+        $(#[doc = $doc])+
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        pub struct $table {
+            $( $(#[doc = $fdoc])+ pub $key: String, )+
+        }
+
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $file {
+            $( $key: Spanned<String>, )+
+        }
+
+        impl $file {
+            fn resolve(self, src: &str) -> Result<$table, SchemaError> {
+                Ok($table {
+                    $( $key: resolve(src, $name, stringify!($key), self.$key,
+                        &[$($(stringify!($placeholder)),+)?])?, )+
+                })
+            }
+        }
+    )+};
+}
+
+texts! {
+    /// `[messages.page]`: what the page's script says while it helps (its summary, the photo being
+    /// prepared, the camera, the connection, the receipt).
+    PageTexts, PageFile, "page" {
+        /// Title of the summary when fields are wrong.
+        summary_fields_title,
+        /// The sentence above the list of wrong fields.
+        summary_fields_intro,
+        /// Title of the summary for any other problem.
+        summary_other_title,
+        /// The device is offline: nothing left.
+        offline,
+        /// The request did not reach the function, or its answer did not come back.
+        network,
+        /// The function's answer could not be read (no JSON), with a status no other text covers.
+        unexpected,
+        /// The function refused the page's origin (its answer is unreadable to the page): the
+        /// deployment's allowed origins do not list this page's.
+        forbidden,
+        /// While the request is on its way.
+        sending,
+        /// While the photo is read and reduced.
+        preparing,
+        /// The photo is ready, with its size once reduced.
+        ready [width, height, size],
+        /// The whole request weighs more than the function takes.
+        too_heavy [size, max_size],
+        /// The camera permission was refused.
+        camera_denied,
+        /// No camera on the device.
+        camera_missing,
+        /// The camera is used by another application.
+        camera_busy,
+        /// The camera did not start for another reason.
+        camera_failed,
+        /// The dossier number was copied.
+        copied,
+        /// The copy failed: the number is selected instead.
+        copy_failed,
+        /// « Oui » in the receipt.
+        yes,
+        /// « Non » in the receipt.
+        no,
+        /// The receipt was hidden after printing.
+        receipt_printed,
+        /// The receipt was hidden after its time.
+        receipt_expired,
+    }
+
+    /// `[messages.photo]`: why a photo was refused, by the page (before sending) or by the
+    /// function.
+    PhotoTexts, PhotoFile, "photo" {
+        /// HEIF/HEIC, what iPhones write: how to send a JPEG instead.
+        heic,
+        /// Not an image format that is read.
+        unsupported,
+        /// More pixels than the function decodes.
+        too_many_pixels [width, height, max_megapixels],
+        /// Too few pixels for a sharp ID photo.
+        too_small [width, height],
+        /// The file is damaged or cut.
+        corrupt,
+        /// The student's crop goes past the photo's edges.
+        crop_outside,
+        /// The student's crop is smaller than the least frame.
+        crop_too_small [width, height],
+        /// Decoding this photo for this frame would take too much memory.
+        too_heavy [width, height],
+        /// A progressive JPEG of too many scans.
+        too_many_scans,
+        /// A file cut into too many segments or chunks.
+        too_many_parts,
+        /// An animated image.
+        animated,
+        /// No JPEG quality fits the output budget.
+        too_complex,
+        /// The pipeline failed on our side.
+        internal,
+    }
+
+    /// `[messages.answer]`: the function's answers when it records nothing (each a title, for its
+    /// HTML page, and a text). The page shows the text the function sent, or this one when the
+    /// answer could not be read.
+    AnswerTexts, AnswerFile, "answer" {
+        /// Title: an address that is not the form's.
+        not_found_title,
+        /// An address that is not the form's.
+        not_found,
+        /// Title: a method other than POST.
+        method_not_allowed_title,
+        /// A method other than POST.
+        method_not_allowed,
+        /// Title: a body above the limit.
+        too_large_title,
+        /// A body above the limit.
+        too_large,
+        /// Title: a body that is not a readable form.
+        unreadable_title,
+        /// A body that is not a readable form.
+        unreadable,
+        /// Title: an origin the deployment does not allow.
+        forbidden_origin_title,
+        /// An origin the deployment does not allow.
+        forbidden_origin,
+        /// Title: the same form sent before with other answers.
+        conflict_title,
+        /// The same form sent before with other answers.
+        conflict,
+        /// Title: the storage did not answer.
+        unavailable_title,
+        /// The storage did not answer: a retry completes the request.
+        unavailable,
+        /// Title: a fault on our side.
+        internal_title,
+        /// A fault on our side.
+        internal,
+    }
+}
+
+/// Every text of `[messages]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Texts {
+    /// `[messages.page]`.
+    pub page: PageTexts,
+    /// `[messages.photo]`.
+    pub photo: PhotoTexts,
+    /// `[messages.answer]`.
+    pub answer: AnswerTexts,
+}
+
+/// `[messages]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TextsFile {
+    page: PageFile,
+    photo: PhotoFile,
+    answer: AnswerFile,
+}
+
+impl TextsFile {
+    /// Fills the fixed placeholders and checks every text; `src` is the file, for the lines.
+    pub(crate) fn resolve(self, src: &str) -> Result<Texts, SchemaError> {
+        Ok(Texts {
+            page: self.page.resolve(src)?,
+            photo: self.photo.resolve(src)?,
+            answer: self.answer.resolve(src)?,
+        })
+    }
+}
+
+/// The placeholders replaced when the file is read.
+fn fixed_placeholders() -> [(&'static str, String); 5] {
+    [
+        ("max_photo", limits::max_photo_fr()),
+        ("max_output", limits::max_output_fr()),
+        ("min_frame_width", MIN_FRAME_WIDTH.to_string()),
+        ("min_frame_height", MIN_FRAME_HEIGHT.to_string()),
+        ("keep_minutes", KEEP_MINUTES.to_string()),
+    ]
+}
+
+/// One text with its fixed placeholders filled; an error on its line when it is blank or holds a
+/// placeholder that is neither fixed nor in `allowed`.
+fn resolve(
+    src: &str,
+    table: &'static str,
+    key: &'static str,
+    text: Spanned<String>,
+    allowed: &[&str],
+) -> Result<String, SchemaError> {
+    let line = crate::schema::line_of(src, text.span().start);
+    let error = |problem: String| SchemaError::Message { line, table, key, problem };
+    let mut text = text.into_inner();
+    if text.trim().is_empty() {
+        return Err(error("is empty".to_owned()));
+    }
+    for (name, value) in fixed_placeholders() {
+        text = text.replace(&format!("{{{name}}}"), &value);
+    }
+    for placeholder in placeholders(&text) {
+        if !allowed.contains(&placeholder) {
+            let known = if allowed.is_empty() {
+                String::new()
+            } else {
+                format!(" (this text may use {})", list(allowed))
+            };
+            return Err(error(format!("unknown placeholder `{{{placeholder}}}`{known}")));
+        }
+    }
+    Ok(text)
+}
+
+/// `{a}`, `{b}` for the error messages.
+fn list(names: &[&str]) -> String {
+    names.iter().map(|name| format!("`{{{name}}}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The names of the `{name}` placeholders of a text, in order; a `{` without a closing `}` is
+/// reported as a placeholder of what follows it.
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{').skip(1).map(|rest| rest.split_once('}').map_or(rest, |(name, _)| name))
+}
+
+/// `template` with each `{name}` of `values` replaced: the texts' runtime placeholders.
+pub fn fill(template: &str, values: &[(&str, &dyn Display)]) -> String {
+    values.iter().fold(template.to_owned(), |text, (name, value)| {
+        text.replace(&format!("{{{name}}}"), &value.to_string())
+    })
+}

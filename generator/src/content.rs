@@ -116,13 +116,7 @@ impl Content {
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
         for entry in walker {
-            let entry = entry.map_err(|e| {
-                let path = e.path().unwrap_or(root).to_owned();
-                Error::io(
-                    &path,
-                    e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links")),
-                )
-            })?;
+            let entry = entry.map_err(|e| Error::walk(root, e))?;
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -241,7 +235,7 @@ fn load_form(path: &Path) -> Result<Option<form::Schema>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     form::Schema::parse(&text).map(Some).map_err(|e| match e {
         form::SchemaError::Toml(e) => Error::toml(path, &text, 0, &e),
-        other => Error::at(path, None, other.to_string()),
+        other => Error::at(path, other.line(), other.to_string()),
     })
 }
 

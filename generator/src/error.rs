@@ -86,6 +86,14 @@ impl Error {
         Error::Io { path: path.to_owned(), source }
     }
 
+    /// A failure to walk the folder `root` (an unreadable folder, a loop of folder links), at
+    /// the path where it happened when walkdir knows it.
+    pub fn walk(root: &Path, error: walkdir::Error) -> Error {
+        let path = error.path().unwrap_or(root).to_owned();
+        let source = error.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links"));
+        Error::io(&path, source)
+    }
+
     /// A TOML error in `text` (which starts on line `first_line` + 1 of `path`), located by line.
     pub fn toml(path: &Path, text: &str, first_line: usize, error: &toml::de::Error) -> Error {
         let line = error.span().map(|span| first_line + line_of(text, span.start));

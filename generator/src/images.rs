@@ -2,11 +2,14 @@
 //! load nothing from elsewhere; PNG and JPEG screenshots are resized to a few widths and
 //! re-encoded, so an original of several megabytes never ships. Output names carry a hash of the
 //! source, so identical inputs give identical files and a rebuild can reuse the previous ones.
+//!
+//! Two stages: [`Pictures::load`] reads every picture when the content is loaded (the sizes the
+//! pages' `<img>` need), and [`Pictures::write`] encodes the variants of those the pages show.
+//! Markdown rendering, between the two, only looks pictures up.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use rayon::prelude::*;
@@ -54,84 +57,62 @@ pub enum Picture {
     },
 }
 
-struct Planned {
-    picture: Arc<Picture>,
+/// A picture as read when the content is loaded.
+struct Loaded {
+    picture: Picture,
     /// The source bytes and format of a raster, kept until the variants are written.
-    raster: Option<(Arc<Vec<u8>>, ImageFormat)>,
+    raster: Option<(Vec<u8>, ImageFormat)>,
 }
 
-/// The pictures pages use, registered while Markdown is rendered, encoded once at the end.
+/// Every picture of the content folder, read once when the content is loaded: what the pages
+/// need to show each one, or why it cannot be shown. Rendering only looks pictures up here, so it
+/// reads no file; a picture that no page shows is read but never written.
 pub struct Pictures {
     root: PathBuf,
-    planned: Mutex<BTreeMap<PathBuf, Planned>>,
+    loaded: BTreeMap<PathBuf, Result<Loaded, String>>,
 }
 
+/// What is wrong with a file shown as a picture that is not one, after its path.
+const NOT_A_PICTURE: &str = "is neither PNG, JPEG nor SVG: save it in one of those formats";
+
 impl Pictures {
-    /// Pictures read from the content folder `root`.
-    pub fn new(root: &Path) -> Pictures {
-        Pictures { root: root.to_owned(), planned: Mutex::new(BTreeMap::new()) }
+    /// Reads, in parallel, the pictures among `assets` (relative to the content folder `root`):
+    /// the files whose extension names a picture format. A picture that cannot be read or is not
+    /// one is kept as its error, reported at the lines that show it; the rejected alternative,
+    /// failing the load, would refuse a stray unused file that today's builds ignore.
+    pub fn load(root: &Path, assets: &[PathBuf]) -> Pictures {
+        let loaded = assets
+            .par_iter()
+            .filter(|a| is_raster(a) || has_extension(a, "svg"))
+            .map(|source| (source.clone(), read(&root.join(source), source)))
+            .collect();
+        Pictures { root: root.to_owned(), loaded }
     }
 
-    /// Reads the picture at `source` (relative to the content root) once, and says how to show
-    /// it. The error is a message for the author of the page that uses it.
-    pub fn register(&self, source: &Path) -> Result<Arc<Picture>, String> {
-        if let Some(planned) = self.planned.lock().expect("no panic while locked").get(source) {
-            return Ok(planned.picture.clone());
+    /// How to show the picture at `source` (relative to the content root); the error is a
+    /// message for the author of the page that shows it.
+    pub fn get(&self, source: &Path) -> Result<&Picture, String> {
+        match self.loaded.get(source) {
+            Some(Ok(loaded)) => Ok(&loaded.picture),
+            Some(Err(message)) => Err(message.clone()),
+            None => Err(format!("the picture `{}` {NOT_A_PICTURE}", self.root.join(source).display())),
         }
-        let path = self.root.join(source);
-        let bytes =
-            std::fs::read(&path).map_err(|e| format!("cannot read the picture `{}`: {e}", path.display()))?;
-        let extension = source.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-        let planned = if extension == "svg" {
-            let (width, height) =
-                svg_size(&bytes).map_err(|m| format!("the picture `{}` {m}", path.display()))?;
-            Planned {
-                picture: Arc::new(Picture::Svg { site_path: to_site_path(source), width, height }),
-                raster: None,
-            }
-        } else {
-            let (format, width, height) =
-                raster_size(&bytes).map_err(|m| format!("the picture `{}` {m}", path.display()))?;
-            let hash = hex::encode(&Sha256::digest(&bytes)[..5]);
-            let stem = source.file_stem().unwrap_or_default().to_string_lossy();
-            let dir = source.parent().map(to_site_path).unwrap_or_default();
-            let extension = if format == ImageFormat::Jpeg { "jpg" } else { "png" };
-            let variants = variant_widths(width)
-                .into_iter()
-                .map(|w| {
-                    let name = format!("{stem}-{w}.{hash}.{extension}");
-                    Variant {
-                        site_path: if dir.is_empty() { name } else { format!("{dir}/{name}") },
-                        width: w,
-                        height: scaled_height(width, height, w),
-                    }
-                })
-                .collect();
-            Planned {
-                picture: Arc::new(Picture::Raster { variants }),
-                raster: Some((Arc::new(bytes), format)),
-            }
-        };
-        let picture = planned.picture.clone();
-        self.planned.lock().expect("no panic while locked").insert(source.to_owned(), planned);
-        Ok(picture)
     }
 
-    /// How many raster pictures are registered: a partial rebuild that adds one must write it.
-    pub fn raster_count(&self) -> usize {
-        self.planned.lock().expect("no panic while locked").values().filter(|p| p.raster.is_some()).count()
-    }
-
-    /// Encodes every variant into `out`, in parallel; a variant already present in `previous`
-    /// (the last build) under the same hashed name is copied instead of encoded again.
-    pub fn write(&self, out: &Path, previous: Option<&Path>) -> Result<()> {
-        let planned = self.planned.lock().expect("no panic while locked");
-        let jobs: Vec<(&PathBuf, &Planned)> = planned.iter().filter(|(_, p)| p.raster.is_some()).collect();
-        jobs.par_iter().try_for_each(|(source, planned)| {
-            let Picture::Raster { variants } = planned.picture.as_ref() else {
-                unreachable!("filtered on rasters")
-            };
-            let (bytes, format) = planned.raster.as_ref().expect("filtered on rasters");
+    /// Encodes every variant of the raster pictures `shown` into `out`, in parallel; a variant
+    /// already present in `previous` (the last build) under the same hashed name is copied
+    /// instead of encoded again.
+    pub fn write(&self, out: &Path, shown: &BTreeSet<PathBuf>, previous: Option<&Path>) -> Result<()> {
+        let jobs: Vec<(&PathBuf, &Vec<Variant>, &[u8], ImageFormat)> = shown
+            .iter()
+            .filter_map(|source| match self.loaded.get(source) {
+                Some(Ok(Loaded { picture: Picture::Raster { variants }, raster: Some((bytes, format)) })) => {
+                    Some((source, variants, bytes.as_slice(), *format))
+                }
+                _ => None,
+            })
+            .collect();
+        jobs.par_iter().try_for_each(|&(source, variants, bytes, format)| {
             let missing: Vec<&Variant> = variants
                 .iter()
                 .filter(|v| {
@@ -145,15 +126,52 @@ impl Pictures {
                 return Ok(());
             }
             let display = self.root.join(source);
-            let image = decode_upright(bytes, *format).map_err(|m| Error::at(&display, None, m))?;
+            let image = decode_upright(bytes, format).map_err(|m| Error::at(&display, None, m))?;
             missing.par_iter().try_for_each(|variant| {
-                let encoded = encode(&image, variant, *format).map_err(|m| Error::at(&display, None, m))?;
+                let encoded = encode(&image, variant, format).map_err(|m| Error::at(&display, None, m))?;
                 let target = out.join(&variant.site_path);
                 create_parent(&target)?;
                 std::fs::write(&target, encoded).map_err(|e| Error::io(&target, e))
             })
         })
     }
+}
+
+/// Reads the picture at `path` (`source` relative to the content root) and says how to show it.
+fn read(path: &Path, source: &Path) -> Result<Loaded, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read the picture `{}`: {e}", path.display()))?;
+    if has_extension(source, "svg") {
+        let (width, height) =
+            svg_size(&bytes).map_err(|m| format!("the picture `{}` {m}", path.display()))?;
+        return Ok(Loaded {
+            picture: Picture::Svg { site_path: to_site_path(source), width, height },
+            raster: None,
+        });
+    }
+    let (format, width, height) =
+        raster_size(&bytes).map_err(|m| format!("the picture `{}` {m}", path.display()))?;
+    let hash = hex::encode(&Sha256::digest(&bytes)[..5]);
+    let stem = source.file_stem().unwrap_or_default().to_string_lossy();
+    let dir = source.parent().map(to_site_path).unwrap_or_default();
+    let extension = if format == ImageFormat::Jpeg { "jpg" } else { "png" };
+    let variants = variant_widths(width)
+        .into_iter()
+        .map(|w| {
+            let name = format!("{stem}-{w}.{hash}.{extension}");
+            Variant {
+                site_path: if dir.is_empty() { name } else { format!("{dir}/{name}") },
+                width: w,
+                height: scaled_height(width, height, w),
+            }
+        })
+        .collect();
+    Ok(Loaded { picture: Picture::Raster { variants }, raster: Some((bytes, format)) })
+}
+
+/// Whether `path`'s extension is `extension`, in any case.
+fn has_extension(path: &Path, extension: &str) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case(extension))
 }
 
 /// Whether a content file is a raster picture by its extension: such files ship only as
@@ -232,7 +250,7 @@ fn raster_size(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), String> {
     let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
     let format = match reader.format() {
         Some(f @ (ImageFormat::Png | ImageFormat::Jpeg)) => f,
-        _ => return Err("is neither PNG, JPEG nor SVG: save it in one of those formats".to_owned()),
+        _ => return Err(NOT_A_PICTURE.to_owned()),
     };
     let mut decoder = reader.into_decoder().map_err(|e| format!("cannot be read: {e}"))?;
     let (width, height) = decoder.dimensions();
@@ -339,15 +357,18 @@ mod tests {
         let image =
             image::RgbImage::from_fn(2000, 1000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
         image.save(dir.path().join("capture.png")).unwrap();
-        let pictures = Pictures::new(dir.path());
-        let picture = pictures.register(Path::new("capture.png")).unwrap();
-        let Picture::Raster { variants } = picture.as_ref() else { panic!("a PNG is a raster") };
+        let source = PathBuf::from("capture.png");
+        let pictures = Pictures::load(dir.path(), std::slice::from_ref(&source));
+        let Picture::Raster { variants } = pictures.get(&source).unwrap() else {
+            panic!("a PNG is a raster")
+        };
         let sizes: Vec<(u32, u32)> = variants.iter().map(|v| (v.width, v.height)).collect();
         assert_eq!(sizes, [(480, 240), (960, 480), (1440, 720)]);
 
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-        pictures.write(&a, None).unwrap();
-        pictures.write(&b, None).unwrap();
+        let shown = BTreeSet::from([source.clone()]);
+        pictures.write(&a, &shown, None).unwrap();
+        pictures.write(&b, &shown, None).unwrap();
         for variant in variants {
             let first = std::fs::read(a.join(&variant.site_path)).unwrap();
             assert_eq!(
@@ -359,6 +380,8 @@ mod tests {
             let decoded = image::load_from_memory(&first).unwrap();
             assert_eq!((decoded.width(), decoded.height()), (variant.width, variant.height));
         }
+        pictures.write(&dir.path().join("c"), &BTreeSet::new(), None).unwrap();
+        assert!(!dir.path().join("c").exists(), "a picture no page shows is not written");
     }
 
     // Files that are not pictures are refused with a message saying what to do.
@@ -366,9 +389,16 @@ mod tests {
     fn refuses_non_pictures() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("x.gif"), b"GIF89a\x01\x00\x01\x00").unwrap();
-        let message = Pictures::new(dir.path()).register(Path::new("x.gif")).unwrap_err();
-        assert!(message.contains("neither PNG, JPEG nor SVG"), "{message}");
-        let message = Pictures::new(dir.path()).register(Path::new("absent.png")).unwrap_err();
-        assert!(message.contains("cannot read the picture"), "{message}");
+        std::fs::write(dir.path().join("notes.pdf"), b"%PDF-1.4").unwrap();
+        let sources = ["x.gif", "absent.png", "notes.pdf"].map(PathBuf::from);
+        let pictures = Pictures::load(dir.path(), &sources);
+        for (source, expected) in [
+            ("x.gif", "neither PNG, JPEG nor SVG"),
+            ("absent.png", "cannot read the picture"),
+            ("notes.pdf", "neither PNG, JPEG nor SVG"),
+        ] {
+            let message = pictures.get(Path::new(source)).unwrap_err();
+            assert!(message.contains(expected), "{source}: {message}");
+        }
     }
 }

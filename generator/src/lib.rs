@@ -3,10 +3,13 @@
 //!
 //! - [`config`]: the school's `site.toml`;
 //! - [`content`]: pages, front matter, guides and their steps;
-//! - [`markdown`]: Markdown to HTML, with typography, callouts, pictures and checked links;
+//! - [`images`]: pictures read with the content, then sized and encoded;
+//! - [`markdown`]: Markdown to HTML, with typography, callouts, pictures and checked links (pure);
 //! - [`typography`]: French spacing rules for text;
-//! - [`images`]: pictures sized and encoded;
-//! - [`templates`]: the Tera templates;
+//! - [`templates`]: the Tera templates and the static assets;
+//! - [`scripts`]: the pages' scripts, joined from their parts at build;
+//! - [`view`]: what each page's template gets (pure);
+//! - [`output`]: writing into a folder beside the site, swapped in when complete;
 //! - [`site`]: the build, from loading to the swap of the finished folder;
 //! - [`serve`]: the preview server that rebuilds on change.
 
@@ -15,11 +18,14 @@ pub mod content;
 pub mod error;
 pub mod images;
 pub mod markdown;
+pub mod output;
 pub mod paths;
+pub mod scripts;
 pub mod serve;
 pub mod site;
 pub mod templates;
 pub mod typography;
+pub mod view;
 
 pub use config::SiteConfig;
 pub use content::Content;

@@ -1,8 +1,12 @@
 //! Markdown to HTML with pulldown-cmark, plus what the guide needs on top: French typography in
 //! text, GitHub alerts as accessible callouts, pictures checked and sized, internal links
 //! checked and made relative, and heading ids. Every mistake is reported with its line.
+//!
+//! A pure stage: rendering reads no file. Pages, assets and picture sizes were all read when the
+//! content was loaded; the renderer only looks them up, so a page renders the same wherever and
+//! however often it is rendered (in parallel, or again for the print page).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -37,8 +41,18 @@ pub struct Target<'a> {
 pub struct Renderer<'a> {
     /// The content, to resolve links between pages.
     pub content: &'a Content,
-    /// The pictures registry, fed as pictures are met.
+    /// The pictures read with the content, to size each `<img>`.
     pub pictures: &'a Pictures,
+}
+
+/// The HTML of one page's body, and what the site must hold for it.
+#[derive(Debug)]
+pub struct Fragment {
+    /// The HTML.
+    pub html: String,
+    /// The raster pictures it shows (relative to the content root), whose variants must be
+    /// written: the renderer says which rather than writing them, since it does no I/O.
+    pub rasters: BTreeSet<PathBuf>,
 }
 
 /// The French heading a kind of callout gets.
@@ -60,16 +74,23 @@ const SIZES: &str = "(min-width: 48rem) 44rem, calc(100vw - 2rem)";
 
 impl Renderer<'_> {
     /// Renders the body of `page` for display at `target`.
-    pub fn render(&self, page: &Page, target: Target<'_>) -> Result<String> {
-        let mut state =
-            State { renderer: self, page, target, errors: Vec::new(), ids: HashMap::new(), pictures_seen: 0 };
+    pub fn render(&self, page: &Page, target: Target<'_>) -> Result<Fragment> {
+        let mut state = State {
+            renderer: self,
+            page,
+            target,
+            errors: Vec::new(),
+            ids: HashMap::new(),
+            pictures_seen: 0,
+            rasters: BTreeSet::new(),
+        };
         let events: Vec<(Event, Range<usize>)> =
             TextMergeWithOffset::new(Parser::new_ext(&page.body, options()).into_offset_iter()).collect();
         let out = state.transform(events);
         Error::collect(state.errors)?;
         let mut html = String::with_capacity(page.body.len() * 3 / 2);
         pulldown_cmark::html::push_html(&mut html, out.into_iter());
-        Ok(html)
+        Ok(Fragment { html, rasters: state.rasters })
     }
 }
 
@@ -80,6 +101,7 @@ struct State<'r, 'a> {
     errors: Vec<Error>,
     ids: HashMap<String, usize>,
     pictures_seen: usize,
+    rasters: BTreeSet<PathBuf>,
 }
 
 impl<'r, 'a> State<'r, 'a> {
@@ -282,18 +304,21 @@ impl<'r, 'a> State<'r, 'a> {
             );
             return None;
         }
-        let picture = match self.renderer.pictures.register(&target) {
+        let picture = match self.renderer.pictures.get(&target) {
             Ok(picture) => picture,
             Err(message) => {
                 self.error(range, message);
                 return None;
             }
         };
+        if matches!(picture, Picture::Raster { .. }) {
+            self.rasters.insert(target);
+        }
         // The first picture is usually in view when the page opens: only the later ones wait.
         let loading = if self.pictures_seen == 0 { "" } else { " loading=\"lazy\"" };
         self.pictures_seen += 1;
         let from = self.target.from_dir;
-        Some(match picture.as_ref() {
+        Some(match picture {
             Picture::Svg { site_path, width, height } => format!(
                 "<img src=\"{}\" width=\"{width}\" height=\"{height}\" alt=\"{}\"{loading} decoding=\"async\">",
                 attr(&relative(from, site_path)),
@@ -386,6 +411,48 @@ mod tests {
             [("Ce qu’il faut", "ce-qu-il-faut"), ("  Étape 2 : l’espace ", "étape-2-l-espace"), ("???", "")]
         {
             assert_eq!(slug(heading), expected, "{heading:?}");
+        }
+    }
+
+    // Pictures are shown from what was read with the content: deleted from disk after loading,
+    // they still render with their sizes, and the rasters shown are reported for writing.
+    #[test]
+    fn pictures_come_from_the_loaded_lookup() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("site.toml"), "school_name = \"L\"\nschool_town = \"T\"\nregion_url = \"https://r.fr/\"\nlanguage = \"fr\"\nform_endpoint = \"http://127.0.0.1/d\"\n").unwrap();
+        std::fs::write(dir.path().join("index.md"), "+++\ntitle = \"A\"\n+++\n").unwrap();
+        std::fs::write(
+            dir.path().join("plan.svg"),
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="30" height="20"/>"#,
+        )
+        .unwrap();
+        image::RgbImage::new(600, 300).save(dir.path().join("capture.png")).unwrap();
+        let mut content = Content::load(dir.path()).unwrap();
+        let pictures = Pictures::load(&content.root, &content.assets);
+        for file in ["plan.svg", "capture.png"] {
+            std::fs::remove_file(dir.path().join(file)).unwrap();
+        }
+        let render = |body: &str, content: &mut Content| {
+            content.pages[0].body = body.to_owned();
+            Renderer { content, pictures: &pictures }
+                .render(&content.pages[0], Target { from_dir: "", id_prefix: "", heading_shift: 0 })
+                .map(|f| (f.html, f.rasters.into_iter().collect::<Vec<_>>()))
+        };
+        for (body, html, rasters) in [
+            (
+                "Voir ![Le plan](plan.svg).",
+                "<p>Voir <img src=\"plan.svg\" width=\"30\" height=\"20\" alt=\"Le plan\" decoding=\"async\">.</p>\n",
+                vec![],
+            ),
+            (
+                "Voir ![La capture](capture.png).",
+                "<p>Voir <img src=\"capture-480.",
+                vec![PathBuf::from("capture.png")],
+            ),
+        ] {
+            let (found, shown) = render(body, &mut content).unwrap();
+            assert!(found.starts_with(html), "{found}");
+            assert_eq!(shown, rasters, "{body}");
         }
     }
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 
 use crate::error::{Error, Result, chain};
-use crate::site::{Paths, Site, build_site, write_file};
+use crate::output::write_file;
+use crate::site::{Paths, Site, build_site};
 
 /// How long the reload endpoint holds a request before answering "nothing new".
 const LONG_POLL: Duration = Duration::from_secs(25);

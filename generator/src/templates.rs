@@ -1,8 +1,8 @@
 //! The Tera templates of the site, loaded from the templates folder. Pages are `.html` files,
-//! `sitemap.xml` is the sitemap; the `static/` folder holds the CSS and JavaScript that are
-//! copied as they are.
+//! `sitemap.xml` is the sitemap; the `static/` folder holds the styles and drawings that are
+//! copied as they are (the scripts, joined at build, are in `scripts/`: see [`crate::scripts`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use tera::Tera;
@@ -30,9 +30,7 @@ pub fn load(dir: &Path) -> Result<Tera> {
         e.depth() == 0 || !(hidden || assets)
     });
     for entry in walker {
-        let entry = entry.map_err(|e| {
-            Error::io(dir, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links")))
-        })?;
+        let entry = entry.map_err(|e| Error::walk(dir, e))?;
         let is_template = entry.path().extension().is_some_and(|e| e == "html" || e == "xml");
         if entry.file_type().is_file() && is_template {
             let name =
@@ -55,6 +53,23 @@ pub fn load(dir: &Path) -> Result<Tera> {
         }
     }
     Ok(tera)
+}
+
+/// The files of the `static/` folder of the templates folder `dir`, relative to `dir` and sorted:
+/// listed when the templates are loaded, copied when the site is written.
+pub fn static_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let root = dir.join(STATIC_DIR);
+    if !root.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    for entry in WalkDir::new(&root).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::walk(&root, e))?;
+        if entry.file_type().is_file() {
+            files.push(entry.path().strip_prefix(dir).expect("under the templates folder").to_owned());
+        }
+    }
+    Ok(files)
 }
 
 /// Renders the template `name` with `context`.

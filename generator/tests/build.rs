@@ -54,6 +54,32 @@ impl Fixture {
         Paths { content: self.path("content"), templates: templates() }
     }
 
+    /// Copies the project's templates into the fixture, each file's text through `edit` (given
+    /// its path under the templates folder), and returns the paths that use the copy.
+    fn copy_templates(&self, edit: impl Fn(&Path, String) -> String) -> Paths {
+        for entry in walkdir::WalkDir::new(templates())
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.file_type().is_file())
+        {
+            let relative = entry.path().strip_prefix(templates()).unwrap();
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            self.write(&format!("templates/{}", relative.display()), &edit(relative, text));
+        }
+        Paths { content: self.path("content"), templates: self.path("templates") }
+    }
+
+    /// Copies the project's templates with [`SCRIPTS`] in place of the project's scripts, so
+    /// that tests of the join do not change whenever a part does.
+    fn own_scripts(&self) -> Paths {
+        let paths = self.copy_templates(|_, text| text);
+        std::fs::remove_dir_all(paths.templates.join("scripts")).unwrap();
+        for (path, text) in SCRIPTS {
+            self.write(path, text);
+        }
+        paths
+    }
+
     fn out(&self) -> PathBuf {
         self.path("site")
     }
@@ -62,6 +88,17 @@ impl Fixture {
         std::fs::read_to_string(self.out().join(relative)).unwrap()
     }
 }
+
+/// The scripts' folder of [`Fixture::own_scripts`]: its manifest and parts.
+const SCRIPTS: &[(&str, &str)] = &[
+    (
+        "templates/scripts/bundles.toml",
+        "# Scripts.\n[bundles]\n\"form.js\" = [\"image.js\", \"form.js\"]\n\"photo-tool.js\" = [\"image.js\", \"photo-tool.js\"]\n",
+    ),
+    ("templates/scripts/image.js", "image();\n"),
+    ("templates/scripts/form.js", "form();"),
+    ("templates/scripts/photo-tool.js", "tool();\n"),
+];
 
 fn templates() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates")
@@ -155,6 +192,136 @@ fn builds_are_reproducible() {
     let html = String::from_utf8(one[Path::new("autre.html")].clone()).unwrap();
     assert!(html.contains("srcset=\"guide/images/capture-480."), "{html}");
     assert!(html.contains(r#"width="1440" height="810""#), "{html}");
+    for bundle in ["static/form.js", "static/photo-tool.js"] {
+        let bytes = &one[Path::new(bundle)];
+        assert_eq!(bytes, &two[Path::new(bundle)], "{bundle} differs between builds");
+        let header = format!("// {bundle}, joined by the generator from templates/scripts/");
+        assert!(String::from_utf8_lossy(bytes).starts_with(&header), "{bundle}");
+    }
+}
+
+// Each script of `static/` is its parts of `templates/scripts/`, in the manifest's order, in one
+// strict wrapper; the parts themselves are not shipped, and each page loads its one script.
+#[test]
+fn scripts_are_joined_from_their_parts() {
+    let f = Fixture::new();
+    let form = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/form.toml");
+    f.write("content/form.toml", &std::fs::read_to_string(form).unwrap());
+    f.write("content/demande.md", "+++\ntitle = \"Demande\"\ntemplate = \"form.html\"\n+++\n");
+    f.write("content/reduire.md", "+++\ntitle = \"Réduire\"\ntemplate = \"photo-tool.html\"\n+++\n");
+    let paths = f.own_scripts();
+    build(&paths, &f.out()).unwrap();
+    for (bundle, expected) in [
+        (
+            "static/form.js",
+            "// static/form.js, joined by the generator from templates/scripts/ (bundles.toml): image.js, form.js.\n\
+             (() => {\n'use strict';\n\
+             // templates/scripts/image.js\nimage();\n\
+             // templates/scripts/form.js\nform();\n\
+             })();\n",
+        ),
+        (
+            "static/photo-tool.js",
+            "// static/photo-tool.js, joined by the generator from templates/scripts/ (bundles.toml): image.js, photo-tool.js.\n\
+             (() => {\n'use strict';\n\
+             // templates/scripts/image.js\nimage();\n\
+             // templates/scripts/photo-tool.js\ntool();\n\
+             })();\n",
+        ),
+    ] {
+        assert_eq!(f.read_out(bundle), expected, "{bundle}");
+    }
+    let shipped: Vec<PathBuf> = tree(&f.out().join("static")).into_keys().collect();
+    assert_eq!(
+        shipped,
+        ["form.js", "icon.svg", "photo-tool.js", "print.css", "style.css"].map(PathBuf::from)
+    );
+    for (page, script) in [("demande.html", "form.js"), ("reduire.html", "photo-tool.js")] {
+        let html = f.read_out(page);
+        let scripts: Vec<&str> = html.match_indices("<script src=").map(|(at, _)| &html[at..]).collect();
+        assert_eq!(scripts.len(), 1, "{page} loads one script");
+        assert!(
+            scripts[0].starts_with(&format!("<script src=\"static/{script}\" defer></script>")),
+            "{page}"
+        );
+    }
+}
+
+/// A way of spoiling the scripts' manifest: its name, the files to write under the fixture's
+/// templates folder, and the whole message, where `{dir}` is that templates folder.
+type ScriptCase = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
+// Each mistake between the manifest and the scripts' folder fails the build and the check with
+// the manifest's path, the line and what to do; the previous site survives.
+#[test]
+fn script_manifest_mistakes_are_located() {
+    const MANIFEST: &str = "templates/scripts/bundles.toml";
+    let cases: &[ScriptCase] = &[
+        (
+            "missing part",
+            &[(
+                MANIFEST,
+                "[bundles]\n\"form.js\" = [\"image.js\", \"absent.js\", \"form.js\"]\n\"photo-tool.js\" = [\"image.js\", \"photo-tool.js\"]\n",
+            )],
+            "`{dir}/scripts/bundles.toml`, line 2: the bundle `form.js` joins `absent.js`, which does not exist: create `{dir}/scripts/absent.js`, or remove it from the list",
+        ),
+        (
+            "part outside the folder",
+            &[(
+                MANIFEST,
+                "[bundles]\n\"form.js\" = [\n  \"image.js\",\n  \"../static/style.js\",\n  \"form.js\",\n]\n\"photo-tool.js\" = [\"image.js\", \"photo-tool.js\"]\n",
+            )],
+            "`{dir}/scripts/bundles.toml`, line 4: the bundle `form.js` joins `../static/style.js`, which is outside `{dir}/scripts`: name each part by its path in that folder, such as `image.js`",
+        ),
+        (
+            "empty bundle",
+            &[(
+                MANIFEST,
+                "# Scripts.\n[bundles]\n\"form.js\" = [\"image.js\", \"form.js\", \"photo-tool.js\"]\n\"photo-tool.js\" = []\n",
+            )],
+            "`{dir}/scripts/bundles.toml`, line 4: the bundle `photo-tool.js` joins nothing: list its parts in order, such as `[\"image.js\", \"form.js\"]`",
+        ),
+        (
+            "script in no bundle",
+            &[("templates/scripts/ancien.js", "old();\n")],
+            "`{dir}/scripts/bundles.toml`, line 2: `{dir}/scripts/ancien.js` is in no bundle: add it to the bundle of the page that needs it, or delete it",
+        ),
+        (
+            "bundle over a static file",
+            &[("templates/static/form.js", "old();\n")],
+            "`{dir}/scripts/bundles.toml`, line 3: the bundle `form.js` and `{dir}/static/form.js` would both be the site's `static/form.js`: move that file into `{dir}/scripts`, or rename the bundle",
+        ),
+        (
+            "bundle that is not a list",
+            &[(
+                MANIFEST,
+                "[bundles]\n\"form.js\" = [\"image.js\", \"form.js\"]\n\"photo-tool.js\" = [\"image.js\", \"photo-tool.js\"]\nminify = true\n",
+            )],
+            "`{dir}/scripts/bundles.toml`, line 4: invalid type: boolean `true`, expected a sequence",
+        ),
+        (
+            "several mistakes",
+            &[(
+                MANIFEST,
+                "[bundles]\n\"form.js\" = [\"image.js\", \"formulaire.js\"]\n\"photo-tool.js\" = [\"image.js\", \"photo-tool.js\"]\n",
+            )],
+            "2 problems found\n  - `{dir}/scripts/bundles.toml`, line 1: `{dir}/scripts/form.js` is in no bundle: add it to the bundle of the page that needs it, or delete it\n  - `{dir}/scripts/bundles.toml`, line 2: the bundle `form.js` joins `formulaire.js`, which does not exist: create `{dir}/scripts/formulaire.js`, or remove it from the list",
+        ),
+    ];
+    for (name, files, expected) in cases {
+        let f = Fixture::new();
+        let paths = f.own_scripts();
+        build(&paths, &f.out()).unwrap();
+        let before = tree(&f.out());
+        for (path, text) in *files {
+            f.write(path, text);
+        }
+        let expected = expected.replace("{dir}", &paths.templates.display().to_string());
+        let message = generator::error::chain(&build(&paths, &f.out()).expect_err(name));
+        assert_eq!(message, expected, "{name}");
+        assert_eq!(generator::error::chain(&check(&paths).unwrap_err()), expected, "{name}: check");
+        assert!(tree(&f.out()) == before, "{name}: the previous site changed");
+    }
 }
 
 /// A way of spoiling the fixture: its name, what it changes, what the error must say.
@@ -261,20 +428,13 @@ fn invalid_cases() -> Vec<InvalidCase> {
         (
             "template error",
             Box::new(|f: &Fixture| {
-                for entry in walkdir::WalkDir::new(templates())
-                    .into_iter()
-                    .map(Result::unwrap)
-                    .filter(|e| e.file_type().is_file())
-                {
-                    let relative = entry.path().strip_prefix(templates()).unwrap();
-                    let text = std::fs::read_to_string(entry.path()).unwrap();
-                    let text = if relative == Path::new("page.html") {
+                f.copy_templates(|relative, text| {
+                    if relative == Path::new("page.html") {
                         text.replace("{{ page.title }}", "{{ page.title ")
                     } else {
                         text
-                    };
-                    f.write(&format!("templates/{}", relative.display()), &text);
-                }
+                    }
+                });
             }),
             vec!["page.html", "--> 3:"],
         ),
@@ -307,6 +467,23 @@ fn invalid_fixtures_fail_and_keep_previous_site() {
             .collect();
         assert!(leftovers.is_empty(), "{name}: staging folders left behind: {leftovers:?}");
     }
+}
+
+// A mistake in a text of `form.toml` names the file and the text's own line.
+#[test]
+fn form_text_mistake_names_its_line() {
+    let real =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/form.toml")).unwrap();
+    let line = 1 + real.lines().position(|l| l.starts_with("copied = ")).expect("the page's `copied` text");
+    let f = Fixture::new();
+    f.write(
+        "content/form.toml",
+        &real.replacen("copied = \"Numéro copié.\"", "copied = \"{numero} copié.\"", 1),
+    );
+    let message = generator::error::chain(&build(&f.paths(), &f.out()).unwrap_err());
+    let expected = format!("content/form.toml`, line {line}");
+    assert!(message.contains(&expected), "{message:?} should contain {expected:?}");
+    assert!(message.contains("`[messages.page]` `copied`: unknown placeholder `{numero}`"), "{message:?}");
 }
 
 // Several mistakes are all reported by one build, each once: first those of reading the pages,

@@ -245,10 +245,12 @@ struct Spec {
 /// A name, a first name or a commune: optional separators, a letter, then letters (with their
 /// combining marks), spaces, hyphens and apostrophes. Mirrors `validate::is_name`, less what a
 /// pattern cannot say (the look-alike letters that NFKC changes, the default-ignorable ones),
-/// which the server refuses with the same `invalid` or with `invisible`.
-const NAME_PATTERN: &str = r"[\s'’\-]*\p{L}[\p{L}\p{M}\s'’\-]*";
+/// which the server refuses with the same `invalid` or with `invisible`. A browser's `\s` lacks
+/// NEL (U+0085), which the rules fold into a space like every White_Space character: it is added
+/// so that the pattern never blocks a value the function accepts (the shared cases check it).
+const NAME_PATTERN: &str = r"[\s\x85'’\-]*\p{L}[\p{L}\p{M}\s\x85'’\-]*";
 /// Five digits, spaces allowed anywhere (`63 000`). Mirrors the postal-code check in `validate`.
-const POSTAL_CODE_PATTERN: &str = r"\s*(\d\s*){5}";
+const POSTAL_CODE_PATTERN: &str = r"[\s\x85]*(\d[\s\x85]*){5}";
 
 /// The messages of a text field that a student types and that has a length bound.
 const TYPED_BOUNDED: &[Message] = &[Required, Invalid, Invisible, TooLong];

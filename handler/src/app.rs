@@ -1,24 +1,39 @@
-//! The request flow: route, read the form, check it, make the photo, store, answer; and one log
-//! line per request. Built once at start-up with the schema, the store and the configuration,
-//! then shared by every invocation.
+//! The request flow: route, read the form, check it, make the photo, store, answer. Built once at
+//! start-up with the schema, the store and the configuration, then shared by every invocation.
+//! [`App::handle`] is the function as the runtime calls it: the flow as a tower service, wrapped in
+//! the CORS layer and the per-request log line.
+//!
+//! This is where the parts meet, and the only place that knows them all: the ID photo becomes the
+//! bytes and facts storage keeps (`stored_photo`), a store's failure becomes a 503, a
+//! submission's steps become the facts of its log line ([`Trace`]), and the store's time is
+//! bounded inside the function's.
+//!
+//! The time budget above the store's own (`storage/s3.rs`; `tests/s3_faults.rs` checks the sums):
+//! a request makes two store operations when all goes well (photo, record) and a few more on a
+//! retry or a collision, and the flow cuts the whole at [`STORE_DEADLINE`]; the photo's CPU bound
+//! (2 s), that deadline and some slack fit in [`FUNCTION_TIMEOUT`], so the student always gets our
+//! 503 and its advice, never the platform's bare gateway error.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use form::{Crop, Schema};
-use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::http::{Method, header};
+use lambda_http::tower::{ServiceBuilder, ServiceExt, service_fn};
 use lambda_http::{Body, Request, RequestExt, Response};
 use time::OffsetDateTime;
 
-use crate::commit::{self, CommitError, Submission};
 use crate::config::Config;
-use crate::cors::{self, AllowedOrigins};
-use crate::idempotency::{ContentDigest, DossierSecret, IdempotencyKey};
-use crate::multipart::{self, MultipartError};
+use crate::http;
+use crate::http::cors::{self, AllowedOrigins, CorsLayer};
+use crate::http::log::{RequestLogLayer, Trace};
+use crate::http::multipart::{self, MultipartError};
+use crate::http::response::{Failure, FieldError, Receipt, Reply, Summary};
 use crate::photo::{self, IdPhoto, PhotoError};
-use crate::response::{self, Failure, FieldError, Receipt, Reply, Summary};
-use crate::s3::STORE_DEADLINE;
-use crate::store::Store;
+use crate::storage::commit::{self, CommitError, Original, Photo, Submission};
+use crate::storage::idempotency::{ContentDigest, DossierSecret, IdempotencyKey};
+use crate::storage::store::{Store, StoreError};
 
 /// The wire name of the photo field.
 pub const PHOTO_FIELD: &str = "photo";
@@ -27,58 +42,25 @@ const CROP_FIELD: &str = "recadrage";
 /// The last path segment the form posts to (`…/demande`).
 const ROUTE: &str = "demande";
 
+/// The longest the store may take for one request, every operation and retry included: past it the
+/// student gets a 503 and retries, rather than a gateway error when the function times out.
+pub const STORE_DEADLINE: Duration = Duration::from_secs(20);
+/// The function timeout the deployment sets: the photo's CPU bound and [`STORE_DEADLINE`] fit in it.
+pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The function: everything a request needs, prepared once.
 pub struct App<S> {
     schema: Schema,
     store: S,
     secret: DossierSecret,
     origins: AllowedOrigins,
+    /// The same origins, for the CORS headers.
+    cors: CorsLayer,
     /// The establishment requests must name.
     school: String,
-    /// Text fields read from the body: the schema's fields and the honeypot.
+    /// Text fields read from the body: the schema's fields, the honeypot and the page's contract
+    /// version.
     known_fields: BTreeSet<String>,
-}
-
-/// What one request did, for its log line. Holds no personal data: field names, never values.
-#[derive(Default)]
-struct Trace {
-    dossier: Option<String>,
-    replay: Option<bool>,
-    attempt: Option<u8>,
-    invalid_fields: Option<String>,
-    error: Option<String>,
-    body_bytes: Option<usize>,
-    photo: Option<Duration>,
-    store: Option<Duration>,
-}
-
-impl Trace {
-    fn emit(self, method: &Method, status: StatusCode, total: Duration) {
-        let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as u64);
-        macro_rules! line {
-            ($level:ident) => {
-                tracing::$level!(
-                    method = %method,
-                    status = status.as_u16(),
-                    dossier = self.dossier,
-                    replay = self.replay,
-                    attempt = self.attempt,
-                    invalid_fields = self.invalid_fields,
-                    error = self.error,
-                    body_bytes = self.body_bytes,
-                    photo_ms = ms(self.photo),
-                    store_ms = ms(self.store),
-                    total_ms = total.as_millis() as u64,
-                    "request"
-                )
-            };
-        }
-        if status.is_server_error() {
-            line!(error);
-        } else {
-            line!(info);
-        }
-    }
 }
 
 impl<S: Store> App<S> {
@@ -86,11 +68,13 @@ impl<S: Store> App<S> {
         let mut known_fields: BTreeSet<String> =
             schema.fields().iter().map(|field| field.name.clone()).collect();
         known_fields.insert(schema.honeypot().to_owned());
+        known_fields.insert(form::VERSION_FIELD.to_owned());
         App {
             schema,
             store,
             secret: config.dossier_secret.clone(),
             origins: config.allowed_origins.clone(),
+            cors: CorsLayer::new(config.allowed_origins.clone()),
             school: config.school.clone(),
             known_fields,
         }
@@ -101,64 +85,75 @@ impl<S: Store> App<S> {
         &self.store
     }
 
-    /// Answers one request received at `now`. Never fails: every problem is a response.
+    /// Answers one request received at `now`, as the function does: the flow (`respond`)
+    /// inside its CORS headers ([`CorsLayer`]), inside one log line per request
+    /// ([`RequestLogLayer`]), outermost so that it times everything and logs the status the client
+    /// gets. Never fails: every problem is a response.
     pub async fn handle(&self, request: Request, now: OffsetDateTime) -> Response<Body> {
-        let started = Instant::now();
-        let mut trace = Trace::default();
-        let method = request.method().clone();
+        let flow = service_fn(|request| async move { Ok::<_, Infallible>(self.respond(request, now).await) });
+        let service = ServiceBuilder::new().layer(RequestLogLayer).layer(self.cors.clone()).service(flow);
+        let Ok(response) = service.oneshot(request).await;
+        response
+    }
+
+    /// The flow itself: the route, the origin, the form. Every answer carries the [`Trace`] of its
+    /// log line.
+    async fn respond(&self, request: Request, now: OffsetDateTime) -> Response<Body> {
         let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
-        let json = response::wants_json(header(header::ACCEPT));
-        let back = response::back_link(header(header::REFERER), &self.origins);
-        // Echoed only when allowed; another origin gets no CORS header, so its page cannot read
-        // the answer.
-        let sent_origin = request.headers().get(header::ORIGIN);
-        let origin = self.origins.matching(sent_origin).cloned();
-        let mut response = if !is_route(request_path(&request)) {
-            Reply::Failure(Failure::NotFound).into_response(json, back.as_deref())
+        let json = http::wants_json(header(header::ACCEPT));
+        let back = http::back_link(header(header::REFERER), &self.origins);
+        let method = request.method().clone();
+        let (reply, trace) = if !is_route(request_path(&request)) {
+            (Reply::Failure(Failure::NotFound), Trace::default())
         } else if method == Method::OPTIONS {
-            cors::preflight(origin.as_ref())
-        } else if method == Method::POST && sent_origin.is_some() && origin.is_none() {
+            return cors::preflight();
+        } else if method == Method::POST && self.posted_from_elsewhere(&request) {
             // Browsers send `Origin` with every POST, a form posted without JavaScript included
             // (the site's own origin, or `null` from a file): a listed origin is the site. Any
             // other is a page elsewhere posting students' data here, refused before the body is
             // read. A request without `Origin` is no browser's, and CORS could not protect it
             // anyway; it goes through the same checks as any other.
-            trace.error = Some("origin not allowed".to_owned());
-            Reply::Failure(Failure::ForbiddenOrigin).into_response(json, back.as_deref())
+            (Reply::Failure(Failure::ForbiddenOrigin), Trace::default().failed("origin not allowed"))
         } else if method == Method::POST {
-            self.submit(request, now, &mut trace).await.into_response(json, back.as_deref())
+            self.submit(request, now).await
         } else {
-            Reply::Failure(Failure::MethodNotAllowed).into_response(json, back.as_deref())
+            (Reply::Failure(Failure::MethodNotAllowed), Trace::default())
         };
-        cors::allow_origin(&mut response, origin.as_ref());
-        trace.emit(&method, response.status(), started.elapsed());
+        let mut response = http::respond(reply, json, back.as_deref());
+        response.extensions_mut().insert(trace);
         response
     }
 
-    /// A posted form: everything from the body to the receipt.
-    async fn submit(&self, request: Request, now: OffsetDateTime, trace: &mut Trace) -> Reply {
+    /// Whether the request names an origin that is not the site's.
+    fn posted_from_elsewhere(&self, request: &Request) -> bool {
+        let sent = request.headers().get(header::ORIGIN);
+        sent.is_some() && self.origins.matching(sent).is_none()
+    }
+
+    /// A posted form: everything from the body to the receipt, and what its log line says.
+    async fn submit(&self, request: Request, now: OffsetDateTime) -> (Reply, Trace) {
         let content_type =
             request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = request.into_body();
-        trace.body_bytes = Some(body.len());
+        let mut trace = Trace { body_bytes: Some(body.len()), ..Trace::default() };
         let parsed = multipart::parse(&body, content_type.as_deref(), &self.known_fields, PHOTO_FIELD).await;
         // Up to 6 MB that the photo work need not hold on to.
         drop(body);
         let form = match parsed {
             Ok(form) => form,
             Err(error) => {
-                trace.error = Some(error.to_string());
-                return Reply::Failure(match error {
+                let failure = match error {
                     MultipartError::TooLarge => Failure::TooLarge,
                     MultipartError::NotMultipart => Failure::NotMultipart,
                     _ => Failure::Malformed,
-                });
+                };
+                return (Reply::Failure(failure), trace.failed(error));
             }
         };
         let input = form::Input { text: form.text, photo_present: form.photo.is_some() };
+        trace.contract_mismatch = contract_mismatch(&self.schema, input.text.get(form::VERSION_FIELD));
         if self.schema.is_spam(&input) {
-            trace.error = Some("honeypot filled".to_owned());
-            return Reply::Failure(Failure::Refused);
+            return (Reply::Failure(Failure::Refused), trace.failed("honeypot filled"));
         }
 
         let validated = self.schema.validate(&input, now.date(), &self.school);
@@ -181,13 +176,12 @@ impl<S: Store> App<S> {
                         errors.insert(PHOTO_FIELD.to_owned(), error.message_fr());
                         None
                     }
-                    Some((_, Err(error))) => {
-                        trace.error = Some(error.to_string());
-                        return Reply::Failure(Failure::Internal);
-                    }
+                    Some((_, Err(error))) => return (Reply::Failure(Failure::Internal), trace.failed(error)),
                     None => {
-                        trace.error = Some("the photo pipeline panicked".to_owned());
-                        return Reply::Failure(Failure::Internal);
+                        return (
+                            Reply::Failure(Failure::Internal),
+                            trace.failed("the photo pipeline panicked"),
+                        );
                     }
                 }
             }
@@ -203,11 +197,10 @@ impl<S: Store> App<S> {
         let (Some(demande), Some((original, photo))) = (demande, photo) else {
             if errors.is_empty() {
                 // `validate` requires the photo, so this means the flow and the schema disagree.
-                trace.error = Some("form validated without a photo".to_owned());
-                return Reply::Failure(Failure::Internal);
+                return (Reply::Failure(Failure::Internal), trace.failed("form validated without a photo"));
             }
             trace.invalid_fields = Some(errors.keys().cloned().collect::<Vec<_>>().join(","));
-            return Reply::Invalid(self.field_errors(errors));
+            return (Reply::Invalid(self.field_errors(errors)), trace);
         };
 
         let content = ContentDigest::of(&demande, demande.recadrage, &original);
@@ -216,8 +209,13 @@ impl<S: Store> App<S> {
             None => IdempotencyKey::from_content(&content),
         };
         let received_at = now.replace_millisecond(now.millisecond()).unwrap_or(now);
-        let submission =
-            Submission { demande: &demande, photo: &photo, key: &key, content: &content, received_at };
+        let submission = Submission {
+            demande: &demande,
+            photo: stored_photo(&photo),
+            key: &key,
+            content: &content,
+            received_at,
+        };
         let started = Instant::now();
         // One deadline for every write, read and retry, so that a slow store gives the student a
         // 503 inside the function's timeout. Cutting a write short is safe: the photo comes first
@@ -226,7 +224,7 @@ impl<S: Store> App<S> {
             tokio::time::timeout(STORE_DEADLINE, commit::commit(&self.store, &self.secret, &submission))
                 .await
                 .unwrap_or_else(|_| {
-                    Err(CommitError::Store(crate::store::StoreError(format!(
+                    Err(CommitError::Store(StoreError(format!(
                         "the store did not finish within {} s",
                         STORE_DEADLINE.as_secs()
                     ))))
@@ -237,23 +235,24 @@ impl<S: Store> App<S> {
                 trace.dossier = Some(committed.dossier.to_string());
                 trace.replay = Some(committed.replay);
                 trace.attempt = Some(committed.attempt);
-                Reply::Receipt(Receipt {
+                let receipt = Receipt {
                     dossier: committed.dossier,
                     received_at: committed.received_at,
                     replay: committed.replay,
                     summary: Summary::of(&demande),
-                })
+                };
+                (Reply::Receipt(receipt), trace)
             }
             Err(error) => {
-                trace.error = Some(error.to_string());
-                Reply::Failure(match error {
+                let failure = match &error {
                     CommitError::Store(_) => Failure::Unavailable,
                     CommitError::Conflict(dossier) => {
                         trace.dossier = Some(dossier.to_string());
                         Failure::Conflict
                     }
                     CommitError::Exhausted => Failure::Internal,
-                })
+                };
+                (Reply::Failure(failure), trace.failed(error))
             }
         }
     }
@@ -285,6 +284,37 @@ async fn make_photo(bytes: Vec<u8>, crop: Option<Crop>) -> Option<(Vec<u8>, Resu
     .ok()
 }
 
+/// `None` when the page was built with this function's contract; else what the log line says:
+/// the page's version (or that it sent none, as a page built before the version travelled) and
+/// the function's. A version is 16 hex digits; anything else a client sends is not logged as is.
+fn contract_mismatch(schema: &Schema, sent: Option<&String>) -> Option<String> {
+    let own = schema.version();
+    let page = match sent.map(String::as_str) {
+        Some(version) if version == own => return None,
+        Some(version) if version.len() == own.len() && version.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            version
+        }
+        Some(_) => "unreadable",
+        None => "none",
+    };
+    Some(format!("page {page}, function {own}"))
+}
+
+/// The ID photo as storage keeps it: the JPEG, its size, and the file it was made from.
+fn stored_photo(photo: &IdPhoto) -> Photo<'_> {
+    // `SourceFormat` serialises to the lowercase name the record has always held.
+    let format = serde_json::to_value(photo.source_format)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    Photo {
+        jpeg: &photo.jpeg,
+        width: photo::OUTPUT_WIDTH,
+        height: photo::OUTPUT_HEIGHT,
+        original: Original { format, width: photo.source_width, height: photo.source_height },
+    }
+}
+
 /// The request path: API Gateway's and the Function URL's raw path when present (the path as the
 /// client sent it), else the URI's.
 fn request_path(request: &Request) -> &str {
@@ -304,9 +334,9 @@ fn is_route(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::memory::MemoryStore;
-    use crate::testing::{Multipart, ORIGIN, config, jpeg, photo_upload};
-    use lambda_http::http::HeaderValue;
+    use crate::storage::store::memory::MemoryStore;
+    use crate::testing::{Multipart, ORIGIN, config, jpeg, logged, photo_upload};
+    use lambda_http::http::{HeaderValue, StatusCode};
 
     const NOW: OffsetDateTime = time::macros::datetime!(2025-09-01 08:30:00 UTC);
 
@@ -353,6 +383,24 @@ mod tests {
 
     fn text(response: &Response<Body>) -> String {
         String::from_utf8(response.body().to_vec()).unwrap()
+    }
+
+    // A page of another contract shows in the log line with both versions; a value that is not a
+    // version is never logged as sent.
+    #[test]
+    fn contract_mismatch_is_reported() {
+        let schema = crate::schema().unwrap();
+        let own = schema.version().to_owned();
+        let cases = [
+            (Some(own.clone()), None),
+            (Some("0123456789abcdef".to_owned()), Some(format!("page 0123456789abcdef, function {own}"))),
+            (None, Some(format!("page none, function {own}"))),
+            (Some("<script>".to_owned()), Some(format!("page unreadable, function {own}"))),
+            (Some("0123456789abcdefXX".to_owned()), Some(format!("page unreadable, function {own}"))),
+        ];
+        for (sent, expected) in cases {
+            assert_eq!(contract_mismatch(&schema, sent.as_ref()), expected, "{sent:?}");
+        }
     }
 
     // The form's endpoint is any path whose last segment is `demande`.
@@ -421,6 +469,35 @@ mod tests {
             let methods = headers.get(header::ACCESS_CONTROL_ALLOW_METHODS).map(|v| v.to_str().unwrap());
             let expected_methods = (method == "OPTIONS" && echoed.is_some()).then_some("POST, OPTIONS");
             assert_eq!(methods, expected_methods, "{method} from {origin:?}");
+        }
+    }
+
+    // A request's one log line says what happened (status, dossier, fields to fix, durations) and
+    // holds nothing the student typed.
+    #[tokio::test]
+    async fn log_line_holds_no_personal_data() {
+        let app = app();
+        let wrong = [("email", "pas-une-adresse"), ("code_postal", "6300")];
+        let cases = [(form(&app, &[]), 201, None), (form(&app, &wrong), 422, Some("code_postal,email"))];
+        for (body, status, invalid_fields) in cases {
+            let (response, lines) =
+                logged(app.handle(post("/demande", &body, "application/json"), NOW)).await;
+            assert_eq!(response.status().as_u16(), status);
+            let [line] = lines.as_slice() else { panic!("{lines:?}") };
+            let fields = &line["fields"];
+            assert_eq!(
+                (fields["message"].as_str(), fields["status"].as_u64()),
+                (Some("request"), Some(status.into()))
+            );
+            assert_eq!(fields["invalid_fields"].as_str(), invalid_fields, "{line}");
+            assert_eq!(fields["dossier"].is_string(), status == 201, "{line}");
+            assert!(fields["body_bytes"].is_u64() && fields["photo_ms"].is_u64(), "{line}");
+            let said = fields.to_string();
+            let typed = valid_fields(&app.schema).into_iter().map(|(_, value)| value);
+            for value in typed.chain(wrong.map(|(_, value)| value.to_owned())).filter(|value| value.len() > 3)
+            {
+                assert!(!said.contains(&value), "`{value}` in {line}");
+            }
         }
     }
 
@@ -714,20 +791,20 @@ mod tests {
     impl Store for HangingStore {
         async fn put_if_absent(
             &self,
-            _: &crate::store::ObjectKey,
+            _: &crate::storage::store::ObjectKey,
             _: &[u8],
             _: &str,
-            _: &crate::store::Metadata,
-        ) -> Result<crate::store::PutOutcome, crate::store::StoreError> {
-            tokio::time::sleep(crate::s3::FUNCTION_TIMEOUT * 2).await;
+            _: &crate::storage::store::Metadata,
+        ) -> Result<crate::storage::store::PutOutcome, crate::storage::store::StoreError> {
+            tokio::time::sleep(FUNCTION_TIMEOUT * 2).await;
             unreachable!("the request's deadline cuts the write short")
         }
 
         async fn get(
             &self,
-            _: &crate::store::ObjectKey,
-        ) -> Result<Option<crate::store::StoredObject>, crate::store::StoreError> {
-            tokio::time::sleep(crate::s3::FUNCTION_TIMEOUT * 2).await;
+            _: &crate::storage::store::ObjectKey,
+        ) -> Result<Option<crate::storage::store::StoredObject>, crate::storage::store::StoreError> {
+            tokio::time::sleep(FUNCTION_TIMEOUT * 2).await;
             unreachable!("the request's deadline cuts the read short")
         }
     }
@@ -747,7 +824,7 @@ mod tests {
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[header::RETRY_AFTER], "10");
         let waited = started.elapsed();
-        assert!(waited >= STORE_DEADLINE && waited < crate::s3::FUNCTION_TIMEOUT, "{waited:?}");
+        assert!(waited >= STORE_DEADLINE && waited < FUNCTION_TIMEOUT, "{waited:?}");
     }
 
     // A store failure is a 503 with Retry-After; the retry completes the half-written request.

@@ -1,12 +1,14 @@
 //! The function's own settings, read once at start-up from the environment. The AWS settings
 //! (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL_S3`) are read by aws-config's standard loader in
-//! [`crate::s3`]; this module reads the rest and refuses anything missing or malformed, so that a
-//! wrong deployment fails at start-up with a clear message instead of at the first student.
+//! [`crate::storage::s3`], whose setup errors become this module's ([`ConfigError::Storage`]); this
+//! module reads the rest and refuses anything missing or malformed, so that a wrong deployment
+//! fails at start-up with a clear message instead of at the first student.
 
 use std::ffi::OsString;
 
-use crate::cors::AllowedOrigins;
-use crate::idempotency::{DossierSecret, MIN_SECRET_BYTES};
+use crate::http::cors::AllowedOrigins;
+use crate::storage::idempotency::{DossierSecret, MIN_SECRET_BYTES};
+use crate::storage::s3::{S3Store, SetupError};
 
 /// The bucket that receives photos and records.
 pub const BUCKET_NAME: &str = "BUCKET_NAME";
@@ -48,10 +50,9 @@ pub enum ConfigError {
         "`DOSSIER_SECRET` must hold at least {MIN_SECRET_BYTES} bytes (for instance `openssl rand -hex 32`), found {0}"
     )]
     SecretTooShort(usize),
-    #[error("no AWS region: set `AWS_REGION`")]
-    Region,
-    #[error("`{variable}` must be an http or https URL, found `{value}`")]
-    Endpoint { variable: &'static str, value: String },
+    /// The AWS environment does not give an S3 client.
+    #[error(transparent)]
+    Storage(#[from] SetupError),
 }
 
 impl Config {
@@ -82,6 +83,11 @@ impl Config {
             DossierSecret::new(secret.into_bytes()).map_err(|short| ConfigError::SecretTooShort(short.0))?;
         let school = read(ETABLISSEMENT)?.trim().to_owned();
         Ok(Config { bucket, allowed_origins, dossier_secret, school })
+    }
+
+    /// The request store in the configured bucket, its client built from the AWS environment.
+    pub async fn s3_store(&self) -> Result<S3Store, ConfigError> {
+        Ok(S3Store::from_env(self.bucket.clone()).await?)
     }
 }
 
@@ -190,11 +196,23 @@ mod tests {
         }
     }
 
-    // The messages name the variable, so that whoever deploys knows what to fix.
+    // The messages name the variable, so that whoever deploys knows what to fix, the AWS
+    // environment's included.
     #[test]
     fn messages_name_the_variable() {
-        let message = ConfigError::Missing(DOSSIER_SECRET).to_string();
-        assert_eq!(message, "environment variable `DOSSIER_SECRET` is not set");
+        let endpoint =
+            SetupError::Endpoint { variable: "AWS_ENDPOINT_URL_S3", value: "localhost:5000".into() };
+        let cases = [
+            (ConfigError::Missing(DOSSIER_SECRET), "environment variable `DOSSIER_SECRET` is not set"),
+            (ConfigError::from(SetupError::Region), "no AWS region: set `AWS_REGION`"),
+            (
+                ConfigError::from(endpoint),
+                "`AWS_ENDPOINT_URL_S3` must be an http or https URL, found `localhost:5000`",
+            ),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
+        }
         assert!(ConfigError::SecretTooShort(3).to_string().contains("at least 32 bytes"));
     }
 }

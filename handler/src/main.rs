@@ -1,6 +1,7 @@
 //! The Lambda bootstrap: reads the configuration and the form schema once, builds the S3 client,
-//! sets up JSON logs, then serves requests with `lambda_http::run`. Any missing or wrong setting
-//! stops start-up with a message that names it.
+//! sets up JSON logs, then serves requests with `lambda_http::run`: each one goes to
+//! [`App::handle`], the request flow inside its CORS headers and its log line. Any missing or wrong
+//! setting stops start-up with a message that names it.
 
 use std::convert::Infallible;
 use std::process::ExitCode;
@@ -41,7 +42,7 @@ async fn main() -> ExitCode {
 async fn start() -> Result<App<S3Store>, String> {
     let config = Config::from_env().map_err(|error| error.to_string())?;
     let schema = handler::schema().map_err(|error| format!("embedded `content/form.toml`: {error}"))?;
-    let store = S3Store::from_env(config.bucket.clone()).await.map_err(|error| error.to_string())?;
+    let store = config.s3_store().await.map_err(|error| error.to_string())?;
     Ok(App::new(schema, store, &config))
 }
 

@@ -5,8 +5,9 @@
 //! `photo` benchmark CLI can call it without any HTTP or S3 around. The steps, in order, each
 //! refusing as early and as cheaply as possible:
 //!
-//! 1. recognise the format from the magic bytes only ([`sniff`]): JPEG, PNG and WebP are
-//!    accepted, HEIC gets its own error so the student learns how to send a JPEG;
+//! 1. recognise the format from the magic bytes only (the contract's [`form::format::sniff`],
+//!    which the page runs too): JPEG, PNG and WebP are accepted, HEIC gets its own error so the
+//!    student learns how to send a JPEG;
 //! 2. walk the file's structure and read its header only ([`container`]), refusing files of
 //!    too many scans or chunks, animations, decompression bombs and images too small for an ID
 //!    photo;
@@ -33,7 +34,6 @@ mod encode;
 mod geometry;
 mod resize;
 mod shrink;
-mod sniff;
 #[cfg(test)]
 mod tests;
 mod vp8l;
@@ -41,14 +41,11 @@ mod vp8l;
 pub use container::{MAX_PARTS, MAX_SCANS};
 
 use form::Crop;
-use serde::Serialize;
+use form::format::Sniffed;
 
-/// Width of the ID photo: 35 mm at 300 dpi.
-pub const OUTPUT_WIDTH: u32 = 413;
-/// Height of the ID photo: 45 mm at 300 dpi.
-pub const OUTPUT_HEIGHT: u32 = 531;
-/// Size budget of the JPEG, far under the Region's 2 MB limit so uploads stay quick on mobile data.
-pub const MAX_OUTPUT_BYTES: usize = 200 * 1024;
+// The output's size and budget and the least frame are the contract's: the page checks and
+// names the same ones.
+pub use form::limits::{MAX_OUTPUT_BYTES, MIN_FRAME_HEIGHT, MIN_FRAME_WIDTH, OUTPUT_HEIGHT, OUTPUT_WIDTH};
 
 /// Pixel bound for images decoded at reduced size (baseline JPEG): 50 MP is above any phone or
 /// camera a student owns (a 48 MP phone sensor is binned to 12 MP). A bound on work (every block
@@ -64,21 +61,9 @@ pub const MAX_FULL_DECODE_PIXELS: u64 = 13_000_000;
 /// limit): half of a 128 MB Lambda, the rest being the runtime, the request and the response.
 pub const MEMORY_BUDGET: usize = 64 << 20;
 
-/// Smallest acceptable height of the 35:45 frame, in source pixels. Below 300 px the photo would
-/// be enlarged more than 1.77 times and the face becomes a blur of pixels; a 640×480 webcam frame
-/// (frame 373×480) still passes. Applies both to the whole photo and to a student's crop.
-pub const MIN_FRAME_HEIGHT: u32 = 300;
-/// The width that goes with [`MIN_FRAME_HEIGHT`] at 35:45, rounded up (300 × 35 / 45 = 233.3).
-pub const MIN_FRAME_WIDTH: u32 = 234;
-
-/// The format of the uploaded file, recorded with the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceFormat {
-    Jpeg,
-    Png,
-    WebP,
-}
+/// The format of the uploaded file, recorded with the request: the contract's, under the name
+/// the pipeline has always used for it.
+pub use form::format::PhotoFormat as SourceFormat;
 
 /// The finished ID photo and what the record keeps about the original.
 #[derive(Debug, Clone)]
@@ -131,67 +116,30 @@ impl PhotoError {
         matches!(self, PhotoError::Internal(_))
     }
 
-    /// The French message for the student, saying what to do next.
+    /// The French message for the student, saying what to do next: the contract's
+    /// `[messages.photo]`, which the page shows for the refusals it can tell before sending.
     pub fn message_fr(&self) -> String {
+        let texts = &crate::texts().photo;
+        let size = |template: &str, width: u32, height: u32| {
+            form::fill(template, &[("width", &width), ("height", &height)])
+        };
         match self {
-            PhotoError::Heic => "Votre photo est au format HEIC, celui des iPhone, que nous ne \
-                 savons pas lire. Envoyez-la en JPEG\u{202f}: sur l’iPhone, ouvrez Réglages > \
-                 Appareil photo > Formats et choisissez «\u{202f}Le plus compatible\u{202f}» avant \
-                 de reprendre la photo, ou partagez la photo déjà prise en l’exportant au format \
-                 JPEG (par exemple en l’envoyant par e-mail), puis choisissez ce fichier."
-                .to_owned(),
-            PhotoError::Unsupported => "Ce fichier n’est pas une photo que nous savons lire. \
-                 Envoyez une photo au format JPEG (celui des appareils photo et de la plupart \
-                 des téléphones), PNG ou WebP."
-                .to_owned(),
-            PhotoError::TooManyPixels { width, height, max_pixels } => format!(
-                "Cette image est trop grande ({width} × {height} pixels, la limite est de {} \
-                 millions de pixels). Envoyez la photo telle que le téléphone l’a prise, ou une \
-                 copie réduite.",
-                max_pixels / 1_000_000
+            PhotoError::Heic => texts.heic.clone(),
+            PhotoError::Unsupported => texts.unsupported.clone(),
+            PhotoError::TooManyPixels { width, height, max_pixels } => form::fill(
+                &texts.too_many_pixels,
+                &[("width", width), ("height", height), ("max_megapixels", &(max_pixels / 1_000_000))],
             ),
-            PhotoError::TooSmall { width, height } => format!(
-                "Cette photo est trop petite ({width} × {height} pixels)\u{202f}: une photo \
-                 d’identité nette demande au moins {MIN_FRAME_WIDTH} × {MIN_FRAME_HEIGHT} pixels \
-                 autour du visage. Envoyez la photo d’origine plutôt qu’une miniature ou une \
-                 image reçue par messagerie."
-            ),
-            PhotoError::Corrupt(_) => "Cette photo est abîmée ou incomplète et nous ne pouvons \
-                 pas la lire. Recommencez l’envoi ou choisissez une autre photo."
-                .to_owned(),
-            PhotoError::CropOutside { .. } => "Le cadrage choisi dépasse les bords de la photo. \
-                 Recadrez la photo, ou envoyez le formulaire sans cadrage\u{202f}: nous \
-                 centrerons la photo nous-mêmes."
-                .to_owned(),
-            PhotoError::CropTooSmall { crop } => format!(
-                "Le cadre choisi est trop petit ({} × {} pixels)\u{202f}: agrandissez-le autour \
-                 du visage pour qu’il mesure au moins {MIN_FRAME_WIDTH} × {MIN_FRAME_HEIGHT} \
-                 pixels.",
-                crop.width, crop.height
-            ),
-            PhotoError::TooHeavy { width, height } => format!(
-                "Cette photo est trop lourde à préparer ({width} × {height} pixels)\u{202f}: \
-                 envoyez-la telle que le téléphone l’a prise, ou une copie réduite. Si vous \
-                 l’avez recadrée, agrandissez aussi le cadre autour du visage."
-            ),
-            PhotoError::TooManyScans { .. } => "Cette photo JPEG est enregistrée en trop de passes \
-                 successives pour que nous la lisions. Envoyez la photo telle que le téléphone \
-                 l’a prise, ou enregistrez-la de nouveau en JPEG ordinaire."
-                .to_owned(),
-            PhotoError::TooManyParts { .. } => "Ce fichier est découpé en trop de morceaux pour \
-                 une photo. Envoyez la photo telle que le téléphone l’a prise, ou enregistrez-la \
-                 de nouveau en JPEG."
-                .to_owned(),
-            PhotoError::Animated => "Cette image est animée. Envoyez une photo fixe, de \
-                 préférence au format JPEG."
-                .to_owned(),
-            PhotoError::TooComplex { .. } => "Nous n’arrivons pas à faire tenir cette photo \
-                 dans 200\u{202f}Ko. Reprenez-la devant un fond uni et clair, comme le demande \
-                 une photo d’identité."
-                .to_owned(),
-            PhotoError::Internal(_) => "Une erreur de notre côté a empêché de préparer la photo. \
-                 Réessayez dans quelques minutes."
-                .to_owned(),
+            PhotoError::TooSmall { width, height } => size(&texts.too_small, *width, *height),
+            PhotoError::Corrupt(_) => texts.corrupt.clone(),
+            PhotoError::CropOutside { .. } => texts.crop_outside.clone(),
+            PhotoError::CropTooSmall { crop } => size(&texts.crop_too_small, crop.width, crop.height),
+            PhotoError::TooHeavy { width, height } => size(&texts.too_heavy, *width, *height),
+            PhotoError::TooManyScans { .. } => texts.too_many_scans.clone(),
+            PhotoError::TooManyParts { .. } => texts.too_many_parts.clone(),
+            PhotoError::Animated => texts.animated.clone(),
+            PhotoError::TooComplex { .. } => texts.too_complex.clone(),
+            PhotoError::Internal(_) => texts.internal.clone(),
         }
     }
 }
@@ -201,7 +149,11 @@ impl PhotoError {
 /// a quarter of any spare height above it and three quarters below, since faces sit in the upper
 /// part of portrait photos.
 pub fn process(bytes: &[u8], crop: Option<Crop>) -> Result<IdPhoto, PhotoError> {
-    let source_format = sniff::sniff(bytes)?;
+    let source_format = match form::format::sniff(bytes) {
+        Sniffed::Accepted(format) => format,
+        Sniffed::Heic => return Err(PhotoError::Heic),
+        Sniffed::Unsupported => return Err(PhotoError::Unsupported),
+    };
     let decoder = decode::Decoder::open(source_format, bytes)?;
     let header = decoder.header();
     let pixels = u64::from(header.width) * u64::from(header.height);

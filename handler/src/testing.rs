@@ -1,16 +1,17 @@
-//! Helpers shared by the unit tests: a valid request, small generated photos, a multipart body
-//! builder and an app over the in-memory store.
+//! Helpers shared by the unit tests: the configuration, a valid request, small generated photos,
+//! a multipart body builder and a capture of the log lines.
 
-use std::io::Cursor;
-use std::sync::OnceLock;
+use std::cell::RefCell;
+use std::future::Future;
+use std::io::{self, Cursor};
+use std::sync::{Once, OnceLock};
 
 use form::Demande;
 use image::{ImageFormat, Rgb, RgbImage};
 
 use crate::config::Config;
-use crate::cors::AllowedOrigins;
-use crate::idempotency::DossierSecret;
-use crate::photo::{self, IdPhoto};
+use crate::http::cors::AllowedOrigins;
+use crate::storage::idempotency::DossierSecret;
 
 pub const ORIGIN: &str = "https://lycee.example.fr";
 /// The school the unit tests' function is configured for, as `valid_fields` names it.
@@ -67,12 +68,6 @@ pub fn photo_upload() -> &'static [u8] {
     UPLOAD.get_or_init(|| jpeg(480, 640))
 }
 
-/// The ID photo made from [`photo_upload`].
-pub fn id_photo() -> IdPhoto {
-    static PHOTO: OnceLock<IdPhoto> = OnceLock::new();
-    PHOTO.get_or_init(|| photo::process(photo_upload(), None).unwrap()).clone()
-}
-
 /// A `multipart/form-data` body, written part by part.
 #[derive(Clone, Default)]
 pub struct Multipart {
@@ -119,5 +114,54 @@ impl Multipart {
 
     pub fn content_type(&self) -> String {
         format!("multipart/form-data; boundary={BOUNDARY}")
+    }
+}
+
+/// Runs `future` on this thread, as a `#[tokio::test]` does, and gives back its output and the
+/// lines it logged, in JSON as production writes them.
+///
+/// The subscriber is the process's global one, writing into a buffer of the thread that asked,
+/// rather than a subscriber scoped to the future (`WithSubscriber`): tracing caches whether a
+/// callsite is wanted the first time any thread reaches it, and while a single scoped subscriber
+/// exists it asks only the reaching thread's, so a request line first logged by another test,
+/// on a thread without one, would stay off for good.
+pub async fn logged<F: Future>(future: F) -> (F::Output, Vec<serde_json::Value>) {
+    static SUBSCRIBER: Once = Once::new();
+    SUBSCRIBER.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(|| ThreadBuffer)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other test sets a subscriber");
+    });
+    CAPTURED.with(|captured| *captured.borrow_mut() = Some(Vec::new()));
+    let output = future.await;
+    let bytes = CAPTURED.with(|captured| captured.borrow_mut().take()).unwrap_or_default();
+    let lines =
+        String::from_utf8(bytes).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    (output, lines)
+}
+
+thread_local! {
+    /// What this thread logged since [`logged`] started, if it is running.
+    static CAPTURED: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// The global subscriber's output: the buffer of the thread that logs, or nowhere.
+struct ThreadBuffer;
+
+impl io::Write for ThreadBuffer {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        CAPTURED.with(|captured| {
+            if let Some(buffer) = captured.borrow_mut().as_mut() {
+                buffer.extend_from_slice(bytes);
+            }
+        });
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }

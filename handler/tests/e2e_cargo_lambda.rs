@@ -1,142 +1,114 @@
 //! End to end: the real `handler` binary under `cargo lambda watch` (the Lambda emulator and its
 //! Function URL), a real S3-compatible server (moto_server), a real phone photo posted as
-//! multipart over HTTP; then both objects are read back from the server.
+//! multipart over HTTP; then both objects are read back from the server. The servers are the local
+//! stack of `scripts/stack`, the one the browser tests and developers use, running the binary this
+//! test was built with (`CARGO_BIN_EXE_handler`): nothing is compiled while the test runs.
 //!
-//! Slow (starts two servers; builds the binary if `cargo test` has not): run alone with
-//! `cargo test -p handler --test e2e_cargo_lambda`.
+//! Run alone with `cargo test --workspace --test e2e_cargo_lambda`: `--workspace` resolves the
+//! dependencies' features as `cargo test --workspace` does and so reuses its build, where
+//! `-p handler` would rebuild much of the tree with the handler's features alone.
 
 mod support;
 
 use std::fs::File;
-use std::io::Cursor;
+use std::io::{BufRead, BufReader, Cursor};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use reqwest::multipart::{Form, Part};
 use sha2::{Digest, Sha256};
-use support::{ACCESS_KEY, Moto, REGION, SECRET_KEY, free_port, listing, valid_fields};
+use support::{listing, valid_fields};
 
-const BUCKET: &str = "demandes-e2e";
 const ORIGIN: &str = "http://localhost:8000";
 const SUBMISSION_ID: &str = "e2e-7c1d5b9a-2f44-4e0b-a8d3-61f0c7e29b15";
-/// How long the emulator may take to start and build the function (a cold build on two cores).
-const START_TIMEOUT: Duration = Duration::from_secs(900);
+/// How long `scripts/stack` may take to be ready: it bounds each of its servers to 60 s and
+/// builds nothing here.
+const START_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// The workspace root, where `cargo lambda` runs.
+/// The workspace root, where `scripts/stack` lives.
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// Whether `cargo test` set this variable for the test process. Passed on to the nested cargo,
-/// such variables would make it see another environment than the outer one and rebuild every
-/// crate whose build script watches them (ring watches `CARGO_PKG_NAME`), then the outer cargo
-/// would rebuild them back.
-fn is_set_by_cargo_test(name: &str) -> bool {
-    const PREFIXES: [&str; 8] = [
-        "CARGO_PKG_",
-        "CARGO_MANIFEST_",
-        "CARGO_BIN_",
-        "CARGO_CRATE_",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_TARGET_TMPDIR",
-        "CARGO_RUSTC_CURRENT_DIR",
-        "OUT_DIR",
-    ];
-    PREFIXES.iter().any(|prefix| name.starts_with(prefix))
-}
-
-/// `cargo lambda watch` serving the handler, in its own process group so that the whole tree
-/// (cargo, the function) is stopped on drop.
-struct Emulator {
+/// The local stack (`scripts/stack --json`) serving this test's `handler` binary, in a process
+/// group of its own (the script, moto_server, cargo lambda, the function), stopped on drop.
+struct Stack {
     child: Child,
-    log: PathBuf,
-    url: String,
+    /// Where the stack writes its servers' logs, and this test the script's own output.
+    logs: PathBuf,
+    /// The ready line: `handler` (the Function URL), `moto`, `bucket`, `school`...
+    ready: serde_json::Value,
 }
 
-impl Emulator {
-    async fn start(moto: &Moto) -> Emulator {
-        if let Err(error) = Command::new("cargo-lambda").arg("--version").output() {
-            panic!(
-                "`cargo-lambda` cannot run ({error}): the end-to-end test needs it; `scripts/test` \
-                 installs it (`pip install cargo-lambda`)"
-            );
-        }
-        let port = free_port();
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-cargo-lambda.log");
-        let output = File::create(&log).unwrap();
-        let mut command = Command::new("cargo");
-        for (name, _) in std::env::vars_os() {
-            if name.to_str().is_some_and(is_set_by_cargo_test) {
-                command.env_remove(name);
-            }
-        }
-        let spawned = command
-            .args(["lambda", "watch", "--ignore-changes", "--disable-cors"])
-            .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
-            .args(["--package", "handler", "--bin", "handler"])
-            .current_dir(workspace())
-            .env("BUCKET_NAME", BUCKET)
-            .env("ALLOWED_ORIGIN", ORIGIN)
-            .env("DOSSIER_SECRET", "end-to-end-secret-end-to-end-secret")
-            .env("ETABLISSEMENT", "Lycée Sidoine Apollinaire")
-            .env("AWS_REGION", REGION)
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("AWS_ENDPOINT_URL_S3", &moto.endpoint)
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(output.try_clone().unwrap())
-            .stderr(output)
+impl Stack {
+    /// Starts the stack and waits for its ready line.
+    fn start() -> Stack {
+        let logs = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-stack");
+        std::fs::create_dir_all(&logs).unwrap();
+        let script = workspace().join("scripts/stack");
+        let mut child = Command::new(&script)
+            .args(["--json", "--origin", ORIGIN, "--handler-bin", env!("CARGO_BIN_EXE_handler")])
+            .arg("--log-dir")
+            .arg(&logs)
+            // The stack stops when its stdin closes: when this process ends, however it ends.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(File::create(logs.join("stack.log")).unwrap())
             .process_group(0)
-            .spawn();
-        let child = spawned.unwrap_or_else(|error| panic!("cannot run `cargo lambda`: {error}"));
-        let mut emulator =
-            Emulator { child, log, url: format!("http://127.0.0.1:{port}/lambda-url/handler/demande") };
-        emulator.wait_until_ready().await;
-        emulator
-    }
-
-    /// Sends a preflight until the function itself answers it (the emulator is up and the
-    /// function built and started).
-    async fn wait_until_ready(&mut self) {
-        let http = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            let answer = http.request(reqwest::Method::OPTIONS, &self.url).send().await;
-            if answer.is_ok_and(|response| response.status() == 204) {
-                return;
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot run `{}`: {error}", script.display()));
+        let stdout = child.stdout.take().unwrap();
+        let (line_tx, line_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = line_tx.send(line);
+        });
+        let mut stack = Stack { child, logs, ready: serde_json::Value::Null };
+        match line_rx.recv_timeout(START_TIMEOUT) {
+            Ok(line) if !line.is_empty() => {
+                stack.ready = serde_json::from_str(&line)
+                    .unwrap_or_else(|error| panic!("`scripts/stack --json` printed {line:?}: {error}"));
             }
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("`cargo lambda watch` exited ({status}):\n{}", self.log_tail());
-            }
-            let log = self.log_tail();
-            assert!(!log.contains("start-up failed"), "the function refused to start:\n{log}");
-            assert!(
-                started.elapsed() < START_TIMEOUT,
-                "the function did not answer under `cargo lambda watch`:\n{}",
-                self.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            Ok(_) => panic!("`scripts/stack` stopped before it was ready:\n{}", stack.log_tail("stack.log")),
+            Err(_) => panic!(
+                "`scripts/stack` was not ready within {} s:\n{}",
+                START_TIMEOUT.as_secs(),
+                stack.log_tail("stack.log")
+            ),
         }
+        stack
     }
 
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+    /// A string of the ready line.
+    fn get(&self, name: &str) -> &str {
+        self.ready[name].as_str().unwrap_or_else(|| panic!("no `{name}` in the ready line {}", self.ready))
+    }
+
+    /// The end of one of the stack's logs (`handler.log` is the function's).
+    fn log_tail(&self, name: &str) -> String {
+        let text = std::fs::read_to_string(self.logs.join(name)).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        format!("{name}:\n{}", lines[lines.len().saturating_sub(40)..].join("\n"))
     }
 }
 
-impl Drop for Emulator {
+impl Drop for Stack {
     fn drop(&mut self) {
-        // The group holds cargo-lambda, `cargo run` and the function.
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        // SIGTERM to the group; the script stops its servers and exits. SIGKILL then, to the
+        // group again, for whatever a script that did not get to stop them left behind.
+        let group = -i32::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) has no memory-safety preconditions.
+        unsafe { libc::kill(group, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(group, libc::SIGKILL) };
         let _ = self.child.wait();
     }
 }
@@ -167,14 +139,17 @@ async fn phone_photo_through_cargo_lambda() {
         std::fs::read(&photo_path).unwrap_or_else(|e| panic!("cannot read `{}`: {e}", photo_path.display()));
     assert!(has_app1(&original), "the sample must carry EXIF for this test to mean anything");
 
-    let moto = Moto::start().await;
-    let client = moto.bucket(BUCKET).await;
-    let emulator = Emulator::start(&moto).await;
+    let stack = Stack::start();
+    let client = support::client(stack.get("moto"));
+    let bucket = stack.get("bucket");
+    let handler_log = || stack.log_tail("handler.log");
 
     let schema = handler::schema().unwrap();
     let form = || {
         let mut form = Form::new();
         for (name, value) in valid_fields(&schema) {
+            // The function takes requests for the school the stack gave it, the site's.
+            let value = if name == "etablissement" { stack.get("school").to_owned() } else { value };
             form = form.text(name, value);
         }
         let photo = Part::bytes(original.clone()).file_name("IMG_0042.JPG");
@@ -182,7 +157,7 @@ async fn phone_photo_through_cargo_lambda() {
     };
     let http = reqwest::Client::new();
     let post = || {
-        http.post(&emulator.url)
+        http.post(stack.get("handler"))
             .header("accept", "application/json")
             .header("origin", ORIGIN)
             .multipart(form())
@@ -193,8 +168,8 @@ async fn phone_photo_through_cargo_lambda() {
     let status = response.status();
     let cors = response.headers().get("access-control-allow-origin").cloned();
     let receipt: serde_json::Value = serde_json::from_str(&response.text().await.unwrap())
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", emulator.log_tail()));
-    assert_eq!(status, 201, "{receipt}\n{}", emulator.log_tail());
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", handler_log()));
+    assert_eq!(status, 201, "{receipt}\n{}", handler_log());
     assert_eq!(cors.unwrap(), ORIGIN);
     let compact = receipt["compact"].as_str().unwrap().to_owned();
     let dossier = form::Dossier::parse(&compact).unwrap();
@@ -202,7 +177,7 @@ async fn phone_photo_through_cargo_lambda() {
 
     let photo_key = format!("demandes/{compact}/photo.jpg");
     let record_key = format!("demandes/{compact}/demande.json");
-    let photo = client.get_object().bucket(BUCKET).key(&photo_key).send().await.unwrap();
+    let photo = client.get_object().bucket(bucket).key(&photo_key).send().await.unwrap();
     assert_eq!(photo.content_type(), Some("image/jpeg"));
     let photo_sha = photo.metadata().unwrap()["sha256"].clone();
     let jpeg = photo.body.collect().await.unwrap().into_bytes().to_vec();
@@ -213,7 +188,7 @@ async fn phone_photo_through_cargo_lambda() {
     assert!(!has_app1(&jpeg), "EXIF or XMP left in the stored photo");
     assert!(exif::Reader::new().read_from_container(&mut Cursor::new(&jpeg)).is_err());
 
-    let record = client.get_object().bucket(BUCKET).key(&record_key).send().await.unwrap();
+    let record = client.get_object().bucket(bucket).key(&record_key).send().await.unwrap();
     assert_eq!(record.content_type(), Some("application/json"));
     let record: serde_json::Value =
         serde_json::from_slice(&record.body.collect().await.unwrap().into_bytes()).unwrap();
@@ -238,7 +213,7 @@ async fn phone_photo_through_cargo_lambda() {
     let submission = record["submission"].as_str().unwrap();
     assert_eq!(submission.len(), 64);
     assert!(!submission.contains(SUBMISSION_ID));
-    let before = listing(&client, BUCKET).await;
+    let before = listing(&client, bucket).await;
     assert_eq!(before.len(), 2, "{before:?}");
 
     let again = post().await.unwrap();
@@ -246,5 +221,5 @@ async fn phone_photo_through_cargo_lambda() {
     let replay: serde_json::Value = serde_json::from_str(&again.text().await.unwrap()).unwrap();
     assert_eq!(replay["dossier"], dossier.to_string());
     assert_eq!(replay["replay"], true);
-    assert_eq!(listing(&client, BUCKET).await, before, "the replay wrote something");
+    assert_eq!(listing(&client, bucket).await, before, "the replay wrote something");
 }

@@ -15,10 +15,8 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use handler::s3::{
-    ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, FUNCTION_TIMEOUT, INITIAL_BACKOFF, MAX_ATTEMPTS, OPERATION_TIMEOUT,
-    STORE_DEADLINE,
-};
+use handler::app::{FUNCTION_TIMEOUT, STORE_DEADLINE};
+use handler::s3::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, INITIAL_BACKOFF, MAX_ATTEMPTS, OPERATION_TIMEOUT};
 use handler::store::Metadata;
 use handler::{App, ObjectKey, PutOutcome, Store, StoreError, StoredObject};
 use support::post::{self, Reply};

@@ -713,14 +713,14 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
   });
 
   // The page weighs the body before sending: above the handler's limit (here made small in the
-  // page) it says so in French under the photo, and sends nothing.
+  // page's contract) it says so in French under the photo, and sends nothing.
   test('a body above the handler’s limit: refused in the page, in French, nothing sent', async () => {
     const setup = (page) =>
       page.route(`${stack.siteOrigin}/demande.html`, async (route) => {
         const response = await route.fetch();
         const html = await response.text();
-        const limited = html.replace(/data-max-body="\d+"/, 'data-max-body="200000"');
-        assert.notEqual(limited, html, 'the form carries data-max-body');
+        const limited = html.replace(/"max_body_bytes":\d+/, '"max_body_bytes":200000');
+        assert.notEqual(limited, html, 'the page’s contract carries max_body_bytes');
         await route.fulfill({ response, body: limited });
       });
     const { context, page, record } = await open({ setup });

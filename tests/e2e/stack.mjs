@@ -1,17 +1,19 @@
-// The whole chain for the end-to-end tests, on free loopback ports: an S3-compatible server
-// (moto_server) with an empty bucket, the real handler under `cargo lambda watch`, and the site
-// built by the generator from a copy of content/ whose form_endpoint points at that handler,
-// served on loopback (and opened from file:// by the tests). The same flags as the handler's
-// own end-to-end test (handler/tests/e2e_cargo_lambda.rs) and as scripts/stack.
+// The whole chain for the end-to-end tests: the local stack of `scripts/stack --json` (moto_server
+// with an empty bucket, the real handler under `cargo lambda watch`, on free loopback ports: the
+// same servers and settings as a developer's `scripts/stack` and the handler's own end-to-end test),
+// and the site built by the generator from a copy of content/ whose form_endpoint points at that
+// handler, served on loopback (and opened from file:// by the tests).
 //
-// Each server runs in its own process group, stopped as a whole (cargo lambda runs cargo, which
-// runs the function). A missing tool fails with its name and how to get it.
+// The script runs in a process group of its own, with everything it starts; stopping signals the
+// whole group, and the script also stops by itself when its stdin (a pipe from this process)
+// closes, so nothing outlives a test process that crashes. Tool versions are pinned in
+// scripts/tools.env (cargo-lambda, moto) and, for the npm packages, in tests/package-lock.json.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 
@@ -19,111 +21,19 @@ import { serveUnderPrefix } from '../lib/server.mjs';
 import { repoRoot } from '../lib/site.mjs';
 import { Bucket } from './s3.mjs';
 
-const HOST = '127.0.0.1';
-const BUCKET = 'demandes-e2e';
-const REGION = 'us-east-1';
-// moto takes any credentials; the handler and the tests both sign with these.
-const ACCESS_KEY = 'testing';
-const SECRET_KEY = 'testing';
-/** How long moto_server may take to answer (Python start-up). */
-const MOTO_TIMEOUT_MS = 60_000;
-/** How long the function may take to build and start (a cold debug build on two cores). */
-const HANDLER_TIMEOUT_MS = 20 * 60_000;
-/** The handler's route under `cargo lambda watch` (a Function URL for the binary `handler`). */
-const HANDLER_PATH = '/lambda-url/handler/demande';
+/**
+ * How long the stack may take to be ready: it bounds each server to 60 s, but first builds the
+ * function's binary, a cold debug build of the AWS SDK on two cores when `cargo test` has not
+ * already built it.
+ */
+const STACK_TIMEOUT_MS = 20 * 60_000;
 
-/** Fails with the tool's name and where it comes from when `command args` cannot run. */
-function requireTool(command, args, name) {
-  const run = spawnSync(command, args, { stdio: 'ignore' });
-  if (run.error || run.status !== 0) {
-    throw new Error(
-      `missing tool: ${name} (\`${[command, ...args].join(' ')}\` ${run.error ? `failed: ${run.error.code}` : `exited with ${run.status}`}); ` +
-        '`scripts/test` installs it (`pip install cargo-lambda \'moto[server]\'`)',
-    );
-  }
-}
-
-/** A loopback port free right now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A server process in its own process group, its output in `log`. */
-class Server {
-  constructor(name, command, args, { env, log, cwd }) {
-    this.name = name;
-    this.log = log;
-    const fd = openSync(log, 'w');
-    this.child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(signal ?? code)));
-    this.exitStatus = null;
-    this.exited.then((status) => {
-      this.exitStatus = status;
-    });
-  }
-
-  /** The end of the log, for a failure message. */
-  tail(lines = 40) {
-    let text = '';
-    try {
-      text = readFileSync(this.log, 'utf8');
-    } catch {
-      return '(no log)';
-    }
-    return text.split('\n').slice(-lines).join('\n');
-  }
-
-  /** Waits until `probe()` resolves true; fails if the process exits or time runs out. */
-  async waitUntil(probe, timeoutMs, failWhen = () => false) {
-    const started = Date.now();
-    for (;;) {
-      if (await probe().catch(() => false)) return;
-      if (this.exitStatus !== null) {
-        throw new Error(`${this.name} exited (${this.exitStatus}) before answering:\n${this.tail()}`);
-      }
-      const log = this.tail();
-      if (failWhen(log)) throw new Error(`${this.name} failed to start:\n${log}`);
-      if (Date.now() - started > timeoutMs) {
-        throw new Error(`${this.name} did not answer within ${timeoutMs / 1000} s:\n${log}`);
-      }
-      await sleep(300);
-    }
-  }
-
-  /** Stops the whole process group: TERM, then KILL if it lingers. */
-  async stop() {
-    if (this.exitStatus !== null) return;
-    const signal = (name) => {
-      try {
-        process.kill(-this.child.pid, name);
-      } catch {
-        // The group is already gone.
-      }
-    };
-    signal('SIGTERM');
-    const stopped = await Promise.race([this.exited.then(() => true), sleep(10_000).then(() => false)]);
-    if (!stopped) signal('SIGKILL');
-  }
-
-  /**
-   * Last resort when the test process exits without `stop()` (a crash, a signal): TERM, which
-   * cargo lambda passes on to the function it runs in a process group of its own.
-   */
-  killNow() {
-    if (this.exitStatus !== null) return;
-    try {
-      process.kill(-this.child.pid, 'SIGTERM');
-    } catch {
-      // Already gone.
-    }
+/** The end of a log file, for a failure message. */
+function tail(file, lines = 40) {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no ${file})`;
   }
 }
 
@@ -142,29 +52,78 @@ function run(command, args, options) {
 }
 
 /**
+ * `scripts/stack --json` allowing `origin`, with its logs in `logDir`. Resolves to
+ * { ready (the parsed ready line), stop } once the function answers; fails with the script's
+ * output (which names the server that did not come up, with its log) if it exits or times out.
+ */
+async function startScript(origin, logDir) {
+  mkdirSync(logDir, { recursive: true });
+  const scriptLog = path.join(logDir, 'stack.log');
+  const fd = openSync(scriptLog, 'w');
+  const child = spawn(path.join(repoRoot, 'scripts', 'stack'), ['--json', '--origin', origin, '--log-dir', logDir], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ['pipe', 'pipe', fd],
+  });
+  closeSync(fd);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  const signalGroup = (name) => {
+    try {
+      process.kill(-child.pid, name);
+    } catch {
+      // The group is already gone.
+    }
+  };
+  const stop = async () => {
+    child.stdin.end();
+    signalGroup('SIGTERM');
+    const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+    // Whatever a script that did not get to stop its servers left in the group.
+    signalGroup('SIGKILL');
+    if (!stopped) await exited;
+  };
+
+  const firstLine = new Promise((resolve) => {
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      lines.close();
+      resolve(line);
+    });
+  });
+  const timeout = sleep(STACK_TIMEOUT_MS).then(() => 'timeout');
+  const outcome = await Promise.race([firstLine, exited.then((status) => ({ status })), timeout]);
+  if (typeof outcome === 'string' && outcome !== 'timeout') {
+    try {
+      return { ready: JSON.parse(outcome), stop };
+    } catch (error) {
+      await stop();
+      throw new Error(`\`scripts/stack --json\` printed ${JSON.stringify(outcome)}: ${error.message}`);
+    }
+  }
+  await stop();
+  const why = outcome === 'timeout' ? `was not ready within ${STACK_TIMEOUT_MS / 1000} s` : `exited (${outcome.status}) before it was ready`;
+  throw new Error(`scripts/stack ${why}:\n${tail(scriptLog)}`);
+}
+
+/**
  * Starts everything and resolves to
- * { s3 (a Bucket), handlerUrl, siteOrigin, siteDir, siteFileUrl, handlerLog, stop }.
+ * { s3 (a Bucket), handlerUrl, siteOrigin, siteFileUrl, handlerLog, stop }.
  * `stop()` stops the servers and removes the temporary folder.
  */
 export async function startStack() {
-  requireTool('moto_server', ['--help'], 'moto_server');
-  requireTool('cargo', ['lambda', '--version'], 'cargo-lambda (cargo lambda)');
-
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'passregion-e2e-'));
-  const servers = [];
-  const killAll = () => servers.forEach((server) => server.killNow());
-  // A test process stopped by a signal (Ctrl+C, a timeout) emits no 'exit': stop the servers then too.
+  let script = null;
+  let site = null;
+  // A test process stopped by a signal (Ctrl+C, a timeout) emits no 'exit' and runs no `stop()`:
+  // the script, whose stdin then closes, stops by itself; signal its group too, now.
   const killAndExit = (signal) => {
-    killAll();
+    script?.stop();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
-  process.once('exit', killAll);
   process.once('SIGINT', killAndExit);
   process.once('SIGTERM', killAndExit);
-  let site = null;
   const stop = async () => {
-    await Promise.all(servers.map((server) => server.stop()));
-    process.removeListener('exit', killAll);
+    await script?.stop();
     process.removeListener('SIGINT', killAndExit);
     process.removeListener('SIGTERM', killAndExit);
     await site?.close();
@@ -176,70 +135,33 @@ export async function startStack() {
     site = await serveUnderPrefix(siteDir, '/');
     const siteOrigin = site.origin;
 
-    const s3Port = await freePort();
-    const s3 = `http://${HOST}:${s3Port}`;
-    const moto = new Server('moto_server', 'moto_server', ['-H', HOST, '-p', String(s3Port)], {
-      env: process.env,
-      log: path.join(tmp, 'moto.log'),
-    });
-    servers.push(moto);
-    await moto.waitUntil(async () => (await fetch(`${s3}/`)).ok, MOTO_TIMEOUT_MS);
-    const created = await fetch(`${s3}/${BUCKET}`, { method: 'PUT' });
-    if (!created.ok) throw new Error(`cannot create the bucket ${BUCKET}: ${created.status} ${await created.text()}`);
+    const logDir = path.join(tmp, 'logs');
+    script = await startScript(siteOrigin, logDir);
+    const { ready } = script;
 
-    const handlerPort = await freePort();
-    const handlerUrl = `http://${HOST}:${handlerPort}${HANDLER_PATH}`;
-    const env = { ...process.env };
-    for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL']) delete env[name];
-    Object.assign(env, {
-      BUCKET_NAME: BUCKET,
-      // The served site, and pages opened from a file (`Origin: null`).
-      ALLOWED_ORIGIN: `${siteOrigin},null`,
-      DOSSIER_SECRET: 'end-to-end-browser-secret-0123456789',
-      // content/site.toml's school_name, which the form shows read-only.
-      ETABLISSEMENT: 'Sidoine Apollinaire',
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-      AWS_ENDPOINT_URL_S3: s3,
-      RUST_LOG: 'info',
-    });
-    const handler = new Server(
-      'cargo lambda watch',
-      'cargo',
-      ['lambda', 'watch', '--ignore-changes', '--disable-cors', '--invoke-address', HOST, '--invoke-port', String(handlerPort),
-        '--package', 'handler', '--bin', 'handler'],
-      { env, cwd: repoRoot, log: path.join(tmp, 'handler.log') },
-    );
-    servers.push(handler);
-
-    // The site is built while the function builds and starts.
     const content = path.join(tmp, 'content');
     cpSync(path.join(repoRoot, 'content'), content, { recursive: true });
     const siteToml = path.join(content, 'site.toml');
     const settings = readFileSync(siteToml, 'utf8');
-    const pointed = settings.replace(/^form_endpoint\s*=.*$/m, `form_endpoint = "${handlerUrl}"`);
+    const pointed = settings.replace(/^form_endpoint\s*=.*$/m, `form_endpoint = "${ready.handler}"`);
     if (pointed === settings) throw new Error('no `form_endpoint = ...` line in content/site.toml');
     writeFileSync(siteToml, pointed);
-    const build = run('cargo', ['run', '--quiet', '--release', '-p', 'generator', '--', 'build', '--content', content, '--out', siteDir], {
+    await run('cargo', ['run', '--quiet', '--release', '-p', 'generator', '--', 'build', '--content', content, '--out', siteDir], {
       cwd: repoRoot,
     });
 
-    // The function itself answers a preflight once it is built and started.
-    const ready = handler.waitUntil(
-      async () => (await fetch(handlerUrl, { method: 'OPTIONS' })).status === 204,
-      HANDLER_TIMEOUT_MS,
-      (log) => log.includes('start-up failed'),
-    );
-    await Promise.all([build, ready]);
-
     return {
-      s3: new Bucket({ endpoint: s3, bucket: BUCKET, region: REGION, accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }),
-      handlerUrl,
+      s3: new Bucket({
+        endpoint: ready.moto,
+        bucket: ready.bucket,
+        region: ready.region,
+        accessKeyId: ready.access_key_id,
+        secretAccessKey: ready.secret_access_key,
+      }),
+      handlerUrl: ready.handler,
       siteOrigin,
-      siteDir,
       siteFileUrl: pathToFileURL(siteDir + path.sep).href,
-      handlerLog: () => handler.tail(),
+      handlerLog: () => tail(path.join(ready.logs, 'handler.log')),
       stop,
     };
   } catch (error) {

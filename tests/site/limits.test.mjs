@@ -28,11 +28,18 @@ const PHOTO_TEXT = `${MEGABYTES}\u202fMo`;
 /** A size in French units, with whatever space (or none) between number and unit. */
 const SIZE = /\d+(?:[.,]\d+)?(?:[ \u00a0\u202f]|&nbsp;)*(?:[kKMG]o|Mio|Kio)\b/g;
 
+/**
+ * The page without the contract's JSON: its texts take their sizes from form/src/limits.rs through
+ * the placeholders of content/form.toml ({max_photo}, {max_output}), which the form crate fills and
+ * checks, so they cannot name a size of their own; the stored photo's « 200 Ko » is among them.
+ */
+const withoutContract = (text) => text.replace(/<script type="application\/json" id="form-schema">[\s\S]*?<\/script>/, '');
+
 test(`every size a page names is the photo limit, ${PHOTO_TEXT}`, () => {
   const problems = [];
   let named = 0;
   for (const [page, text] of html) {
-    for (const [size] of text.matchAll(SIZE)) {
+    for (const [size] of withoutContract(text).matchAll(SIZE)) {
       if (size === PHOTO_TEXT) named++;
       else problems.push(`${page}: « ${size} »`);
     }

@@ -3,29 +3,10 @@
 //! stored pixels so the big decoded image never has to be rotated, only the small result.
 
 use form::Crop;
+pub(super) use form::framing::Rect;
+use form::framing::{FRAMING, fit};
 
-use super::{MIN_FRAME_HEIGHT, OUTPUT_HEIGHT, OUTPUT_WIDTH, PhotoError};
-
-/// A rectangle with fractional coordinates, so that scaling to a reduced decode loses nothing.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Rect {
-    pub x: f64,
-    pub y: f64,
-    pub width: f64,
-    pub height: f64,
-}
-
-impl Rect {
-    /// The same rectangle measured on an image scaled by `factor`.
-    pub fn scaled(self, factor: f64) -> Rect {
-        Rect {
-            x: self.x * factor,
-            y: self.y * factor,
-            width: self.width * factor,
-            height: self.height * factor,
-        }
-    }
-}
+use super::PhotoError;
 
 /// The EXIF orientation, 1 to 8, named after the TIFF specification: the value says which side
 /// of the scene the stored first row and first column show.
@@ -162,11 +143,7 @@ impl Orientation {
 /// to the largest 35:45 rectangle centred in it, so it is never stretched.
 pub(super) fn frame(upright_width: u32, upright_height: u32, crop: Option<Crop>) -> Result<Rect, PhotoError> {
     let (area, vertical_bias) = match crop {
-        None => {
-            let whole =
-                Rect { x: 0.0, y: 0.0, width: f64::from(upright_width), height: f64::from(upright_height) };
-            (whole, 0.25)
-        }
+        None => (Rect::whole(upright_width, upright_height), FRAMING.whole_photo_bias),
         Some(crop) => {
             let inside = u64::from(crop.x) + u64::from(crop.width) <= u64::from(upright_width)
                 && u64::from(crop.y) + u64::from(crop.height) <= u64::from(upright_height);
@@ -179,32 +156,18 @@ pub(super) fn frame(upright_width: u32, upright_height: u32, crop: Option<Crop>)
                 width: f64::from(crop.width),
                 height: f64::from(crop.height),
             };
-            (area, 0.5)
+            (area, FRAMING.crop_bias)
         }
     };
-    let framed = fit_35_45(area, vertical_bias);
-    // The frame's shape is fixed, so its height alone decides; the tolerance absorbs the rounding
-    // of `width / ratio` when the width is the limit.
-    if framed.height + 1e-6 < f64::from(MIN_FRAME_HEIGHT) {
+    // The framing itself is the contract's (`form::framing`), which the page's crop tool opens on.
+    let framed = fit(area, vertical_bias);
+    if !framed.is_large_enough() {
         return Err(match crop {
             None => PhotoError::TooSmall { width: upright_width, height: upright_height },
             Some(crop) => PhotoError::CropTooSmall { crop },
         });
     }
     Ok(framed)
-}
-
-/// The largest rectangle of the output's shape inside `area`: centred horizontally, and placed
-/// vertically with `vertical_bias` of the spare height above it (0.5 centres it).
-fn fit_35_45(area: Rect, vertical_bias: f64) -> Rect {
-    let ratio = f64::from(OUTPUT_WIDTH) / f64::from(OUTPUT_HEIGHT);
-    if area.width > area.height * ratio {
-        let width = area.height * ratio;
-        Rect { x: area.x + (area.width - width) / 2.0, y: area.y, width, height: area.height }
-    } else {
-        let height = area.width / ratio;
-        Rect { x: area.x, y: area.y + (area.height - height) * vertical_bias, width: area.width, height }
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Shared by the integration tests: a real S3-compatible server (moto_server) started on a free
-//! loopback port and stopped when dropped, an S3 client pointed at it, and a valid form.
+//! loopback port and stopped when dropped, an S3 client pointed at such a server, and a valid form.
+//! (The end-to-end test gets its server, with the function, from `scripts/stack` instead.)
 
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,36 +22,53 @@ pub const REGION: &str = "us-east-1";
 pub const ACCESS_KEY: &str = "testing";
 pub const SECRET_KEY: &str = "testing";
 
-/// A loopback port free right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// A client for the S3-compatible server at `endpoint` (moto takes any key), with the handler's
+/// own timeouts.
+pub fn client(endpoint: &str) -> Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
+        .force_path_style(true)
+        .timeout_config(handler::s3::timeouts())
+        .build();
+    Client::from_conf(config)
 }
 
-/// A moto_server process serving S3 on loopback, killed on drop.
+/// A moto_server process serving S3 on loopback, killed on drop (the end-to-end test, whose moto
+/// comes from `scripts/stack`, leaves it unused).
+#[allow(dead_code)]
 pub struct Moto {
     child: Child,
+    log: PathBuf,
     pub endpoint: String,
 }
 
+#[allow(dead_code)]
 impl Moto {
-    /// Starts moto_server and waits until it answers HTTP.
+    /// Starts moto_server and waits until it answers HTTP; fails with the end of its log if it
+    /// exits or does not answer in time.
     pub async fn start() -> Moto {
-        let port = free_port();
+        // A loopback port free right now.
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{port}.log"));
+        let output = std::fs::File::create(&log).unwrap();
         let spawned = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(output.try_clone().unwrap())
+            .stderr(output)
             .spawn();
         let child = match spawned {
             Ok(child) => child,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
                 "`moto_server` is not on PATH: these tests need a real S3-compatible server; \
-                 `scripts/test` installs it (`pip install 'moto[server]'`)"
+                 `scripts/test` installs it (`pip install 'moto[server]'`, the version in scripts/tools.env)"
             ),
             Err(error) => panic!("cannot start `moto_server`: {error}"),
         };
-        let mut moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let mut moto = Moto { child, log, endpoint: format!("http://127.0.0.1:{port}") };
         let http = reqwest::Client::new();
         let started = Instant::now();
         loop {
@@ -57,24 +76,28 @@ impl Moto {
                 return moto;
             }
             if let Some(status) = moto.child.try_wait().unwrap() {
-                panic!("`moto_server` exited before answering: {status}");
+                panic!("`moto_server` exited before answering: {status}\n{}", moto.log_tail());
             }
-            assert!(started.elapsed() < MOTO_START_TIMEOUT, "`moto_server` did not answer in time");
+            assert!(
+                started.elapsed() < MOTO_START_TIMEOUT,
+                "`moto_server` did not answer within {} s:\n{}",
+                MOTO_START_TIMEOUT.as_secs(),
+                moto.log_tail()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
+    /// The end of moto_server's log.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
     /// A client for this server, with the handler's own timeouts.
     pub fn client(&self) -> Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests"))
-            .force_path_style(true)
-            .timeout_config(handler::s3::timeouts())
-            .build();
-        Client::from_conf(config)
+        client(&self.endpoint)
     }
 
     /// A client with a new, empty bucket.
@@ -89,6 +112,7 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 

@@ -1,7 +1,7 @@
 //! Stores one request so that it is never lost, never overwritten and never stored twice.
 //!
 //! For attempt 0, 1, … the submission's idempotency key gives a dossier number (see
-//! [`crate::idempotency`]). At that number the photo is written first, then the record; both
+//! [`crate::storage::idempotency`]). At that number the photo is written first, then the record; both
 //! writes are conditional, so the store itself says whether the number is free:
 //! - the photo already exists and carries this submission's tag and content tag: an earlier try of
 //!   ours stopped half-way; it is kept and the record is written now;
@@ -17,14 +17,16 @@
 //! The record is the commit: it is written last and points only to a photo already stored. A
 //! store failure stops the flow (503); whatever it left is a photo without record, which the retry
 //! of the same submission adopts.
+//!
+//! The photo comes as bytes with the facts the record keeps about it ([`Photo`]): this module
+//! never looks inside, and whatever made the photo (the handler's pipeline) is the caller's.
 
 use form::{Demande, Dossier};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::idempotency::{ContentDigest, DossierSecret, IdempotencyKey, sha256_hex};
-use crate::photo::{self, IdPhoto};
-use crate::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError, StoredObject};
+use crate::storage::idempotency::{ContentDigest, DossierSecret, IdempotencyKey, sha256_hex};
+use crate::storage::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError, StoredObject};
 
 /// How many dossier numbers a submission may try. With 29^8 numbers, a second attempt is already
 /// a rarity; eight consecutive collisions mean something is wrong, not that the space is full.
@@ -46,11 +48,30 @@ const META_SOURCE_HEIGHT: &str = "source-height";
 /// One request ready to be stored.
 pub struct Submission<'a> {
     pub demande: &'a Demande,
-    pub photo: &'a IdPhoto,
+    pub photo: Photo<'a>,
     pub key: &'a IdempotencyKey,
     /// What the submission contains, to tell a replay from the same id with other content.
     pub content: &'a ContentDigest,
     pub received_at: OffsetDateTime,
+}
+
+/// The ID photo to store: the JPEG as it is to be written, and what the record says of it.
+pub struct Photo<'a> {
+    pub jpeg: &'a [u8],
+    /// Its size in pixels.
+    pub width: u32,
+    pub height: u32,
+    pub original: Original,
+}
+
+/// The file a photo was made from, as the record describes it (`original`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Original {
+    /// Its format's name: `jpeg`, `png`, `webp`.
+    pub format: String,
+    /// Its size once upright, in pixels.
+    pub width: u32,
+    pub height: u32,
 }
 
 /// A stored request.
@@ -81,23 +102,15 @@ pub enum CommitError {
 struct PhotoFacts {
     sha256: String,
     bytes: usize,
-    source_format: String,
-    source_width: u32,
-    source_height: u32,
+    original: Original,
 }
 
 impl PhotoFacts {
-    fn of(photo: &IdPhoto) -> PhotoFacts {
-        let source_format = serde_json::to_value(photo.source_format)
-            .ok()
-            .and_then(|value| value.as_str().map(str::to_owned))
-            .unwrap_or_default();
+    fn of(photo: &Photo<'_>) -> PhotoFacts {
         PhotoFacts {
-            sha256: sha256_hex(&photo.jpeg),
+            sha256: sha256_hex(photo.jpeg),
             bytes: photo.jpeg.len(),
-            source_format,
-            source_width: photo.source_width,
-            source_height: photo.source_height,
+            original: photo.original.clone(),
         }
     }
 
@@ -106,9 +119,9 @@ impl PhotoFacts {
             (META_SHA256.to_owned(), self.sha256.clone()),
             (META_SUBMISSION.to_owned(), tags.submission.clone()),
             (META_CONTENT.to_owned(), tags.content.clone()),
-            (META_SOURCE_FORMAT.to_owned(), self.source_format.clone()),
-            (META_SOURCE_WIDTH.to_owned(), self.source_width.to_string()),
-            (META_SOURCE_HEIGHT.to_owned(), self.source_height.to_string()),
+            (META_SOURCE_FORMAT.to_owned(), self.original.format.clone()),
+            (META_SOURCE_WIDTH.to_owned(), self.original.width.to_string()),
+            (META_SOURCE_HEIGHT.to_owned(), self.original.height.to_string()),
         ])
     }
 
@@ -119,9 +132,11 @@ impl PhotoFacts {
         Some(PhotoFacts {
             sha256: sha256_hex(&object.bytes),
             bytes: object.bytes.len(),
-            source_format: meta(META_SOURCE_FORMAT)?.clone(),
-            source_width: meta(META_SOURCE_WIDTH)?.parse().ok()?,
-            source_height: meta(META_SOURCE_HEIGHT)?.parse().ok()?,
+            original: Original {
+                format: meta(META_SOURCE_FORMAT)?.clone(),
+                width: meta(META_SOURCE_WIDTH)?.parse().ok()?,
+                height: meta(META_SOURCE_HEIGHT)?.parse().ok()?,
+            },
         })
     }
 }
@@ -135,7 +150,7 @@ struct Record<'a> {
     received_at: OffsetDateTime,
     demande: &'a Demande,
     photo: PhotoEntry,
-    original: OriginalEntry,
+    original: Original,
     /// The keyed hash of the idempotency key: recognises a replay without keeping the key.
     submission: String,
     /// The keyed hash of the content (fields, crop, photo as uploaded): tells a replay from the
@@ -148,13 +163,6 @@ struct PhotoEntry {
     key: String,
     sha256: String,
     bytes: usize,
-    width: u32,
-    height: u32,
-}
-
-#[derive(Serialize)]
-struct OriginalEntry {
-    format: String,
     width: u32,
     height: u32,
 }
@@ -204,10 +212,10 @@ pub async fn commit<S: Store>(
         submission: secret.tag(submission.key),
         content: secret.content_tag(submission.key, submission.content),
     };
-    let fresh = PhotoFacts::of(submission.photo);
+    let fresh = PhotoFacts::of(&submission.photo);
     for attempt in 0..ATTEMPTS {
         let dossier = secret.dossier(submission.key, attempt);
-        let facts = match claim_photo(store, &dossier, &tags, &fresh, &submission.photo.jpeg).await? {
+        let facts = match claim_photo(store, &dossier, &tags, &fresh, submission.photo.jpeg).await? {
             Claim::Ours(facts) => facts,
             Claim::Taken => continue,
             Claim::Conflict => return Err(CommitError::Conflict(dossier)),
@@ -222,14 +230,10 @@ pub async fn commit<S: Store>(
                 key: ObjectKey::photo(&dossier).to_string(),
                 sha256: facts.sha256,
                 bytes: facts.bytes,
-                width: photo::OUTPUT_WIDTH,
-                height: photo::OUTPUT_HEIGHT,
+                width: submission.photo.width,
+                height: submission.photo.height,
             },
-            original: OriginalEntry {
-                format: facts.source_format,
-                width: facts.source_width,
-                height: facts.source_height,
-            },
+            original: facts.original,
             submission: tags.submission.clone(),
             content: tags.content.clone(),
         };
@@ -290,8 +294,21 @@ async fn existing<S: Store>(store: &S, key: &ObjectKey) -> Result<StoredObject, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::memory::MemoryStore;
-    use crate::testing::{demande, id_photo, secret};
+    use crate::storage::store::memory::MemoryStore;
+    use crate::testing::{demande, secret};
+
+    /// The test's ID photo: storage writes its bytes and never reads them as an image.
+    const JPEG: &[u8] = b"\xff\xd8\xff\xe0 an ID photo \xff\xd9";
+
+    /// `jpeg` as the request flow hands it over: a 413x531 photo made from an upright 480x640 JPEG.
+    fn photo(jpeg: &[u8]) -> Photo<'_> {
+        Photo {
+            jpeg,
+            width: 413,
+            height: 531,
+            original: Original { format: "jpeg".into(), width: 480, height: 640 },
+        }
+    }
 
     fn key(n: u8) -> IdempotencyKey {
         let id = form::SubmissionId::parse(&format!("submission-{n:04}")).unwrap();
@@ -302,22 +319,27 @@ mod tests {
         time::macros::datetime!(2025-09-01 08:30:00 UTC)
     }
 
-    /// The content digest of the test request with `photo` as the upload.
-    fn content(photo: &IdPhoto) -> ContentDigest {
-        ContentDigest::of(&demande(), None, &photo.jpeg)
+    /// The content digest of the test request with `jpeg` as the upload.
+    fn content(jpeg: &[u8]) -> ContentDigest {
+        ContentDigest::of(&demande(), None, jpeg)
     }
 
-    /// The tags submission `n` with `photo` is stored with.
-    fn tags(n: u8, photo: &IdPhoto) -> Tags {
-        Tags { submission: secret().tag(&key(n)), content: secret().content_tag(&key(n), &content(photo)) }
+    /// The tags submission `n` with `jpeg` is stored with.
+    fn tags(n: u8, jpeg: &[u8]) -> Tags {
+        Tags { submission: secret().tag(&key(n)), content: secret().content_tag(&key(n), &content(jpeg)) }
     }
 
-    async fn run(store: &MemoryStore, n: u8, photo: &IdPhoto) -> Result<Committed, CommitError> {
+    async fn run(store: &MemoryStore, n: u8, jpeg: &[u8]) -> Result<Committed, CommitError> {
         let demande = demande();
         let key = key(n);
-        let content = content(photo);
-        let submission =
-            Submission { demande: &demande, photo, key: &key, content: &content, received_at: at() };
+        let content = content(jpeg);
+        let submission = Submission {
+            demande: &demande,
+            photo: photo(jpeg),
+            key: &key,
+            content: &content,
+            received_at: at(),
+        };
         commit(store, &secret(), &submission).await
     }
 
@@ -330,15 +352,14 @@ mod tests {
     #[tokio::test]
     async fn first_submission_writes_photo_then_record() {
         let store = MemoryStore::default();
-        let photo = id_photo();
-        let committed = run(&store, 1, &photo).await.unwrap();
+        let committed = run(&store, 1, JPEG).await.unwrap();
         assert_eq!(committed.attempt, 0);
         assert!(!committed.replay);
         assert_eq!(committed.dossier, secret().dossier(&key(1), 0));
         let photo_key = ObjectKey::photo(&committed.dossier);
         let stored_photo = store.object(photo_key.as_str()).unwrap();
-        assert_eq!(stored_photo.bytes, photo.jpeg);
-        assert_eq!(stored_photo.metadata[META_SHA256], sha256_hex(&photo.jpeg));
+        assert_eq!(stored_photo.bytes, JPEG);
+        assert_eq!(stored_photo.metadata[META_SHA256], sha256_hex(JPEG));
         assert_eq!(store.content_type(photo_key.as_str()).as_deref(), Some("image/jpeg"));
         let record = record_json(&store, &committed.dossier);
         assert_eq!(record["schema_version"], 2);
@@ -346,15 +367,15 @@ mod tests {
         assert_eq!(record["received_at"], "2025-09-01T08:30:00Z");
         assert_eq!(record["demande"]["nom"], demande().nom);
         assert_eq!(record["photo"]["key"], photo_key.as_str());
-        assert_eq!(record["photo"]["sha256"], sha256_hex(&photo.jpeg));
-        assert_eq!(record["photo"]["bytes"], photo.jpeg.len());
-        assert_eq!(record["photo"]["width"], photo::OUTPUT_WIDTH);
-        assert_eq!(record["photo"]["height"], photo::OUTPUT_HEIGHT);
-        assert_eq!(record["original"]["width"], photo.source_width);
+        assert_eq!(record["photo"]["sha256"], sha256_hex(JPEG));
+        assert_eq!(record["photo"]["bytes"], JPEG.len());
+        assert_eq!(record["photo"]["width"], photo(JPEG).width);
+        assert_eq!(record["photo"]["height"], photo(JPEG).height);
+        assert_eq!(record["original"]["width"], photo(JPEG).original.width);
         assert_eq!(record["original"]["format"], "jpeg");
         assert_eq!(record["submission"], secret().tag(&key(1)));
-        assert_eq!(record["content"], tags(1, &photo).content);
-        assert_eq!(stored_photo.metadata[META_CONTENT], tags(1, &photo).content);
+        assert_eq!(record["content"], tags(1, JPEG).content);
+        assert_eq!(stored_photo.metadata[META_CONTENT], tags(1, JPEG).content);
         assert_eq!(store.keys().len(), 2);
     }
 
@@ -362,15 +383,19 @@ mod tests {
     #[tokio::test]
     async fn replay_returns_the_same_dossier() {
         let store = MemoryStore::default();
-        let photo = id_photo();
-        let first = run(&store, 1, &photo).await.unwrap();
+        let first = run(&store, 1, JPEG).await.unwrap();
         let before: Vec<_> = store.keys().into_iter().map(|k| store.object(&k)).collect();
         let demande = demande();
         let key = key(1);
-        let content = content(&photo);
+        let content = content(JPEG);
         let later = at() + time::Duration::minutes(5);
-        let again =
-            Submission { demande: &demande, photo: &photo, key: &key, content: &content, received_at: later };
+        let again = Submission {
+            demande: &demande,
+            photo: photo(JPEG),
+            key: &key,
+            content: &content,
+            received_at: later,
+        };
         let second = commit(&store, &secret(), &again).await.unwrap();
         assert!(second.replay);
         assert_eq!(second.dossier, first.dossier);
@@ -392,13 +417,13 @@ mod tests {
             } else {
                 // Our photo but another record: only a seed collision could do that; the record,
                 // which commits, decides.
-                let ours = PhotoFacts::of(&id_photo()).metadata(&tags(1, &id_photo()));
-                store.insert(&ObjectKey::photo(&first), &id_photo().jpeg, ours);
+                let ours = PhotoFacts::of(&photo(JPEG)).metadata(&tags(1, JPEG));
+                store.insert(&ObjectKey::photo(&first), JPEG, ours);
                 let bytes = if taken == "record" { record.as_slice() } else { b"not json" };
                 store.insert(&ObjectKey::record(&first), bytes, Metadata::new());
             }
             let before_first = store.object(ObjectKey::photo(&first).as_str());
-            let committed = run(&store, 1, &id_photo()).await.unwrap();
+            let committed = run(&store, 1, JPEG).await.unwrap();
             assert_eq!(committed.attempt, 1, "{taken}");
             assert_eq!(committed.dossier, secret().dossier(&key(1), 1));
             assert!(!committed.replay);
@@ -412,12 +437,11 @@ mod tests {
     async fn retry_completes_a_half_finished_try() {
         let store = MemoryStore::default();
         store.fail_puts_ending_with("demande.json");
-        let photo = id_photo();
-        let error = run(&store, 1, &photo).await.unwrap_err();
+        let error = run(&store, 1, JPEG).await.unwrap_err();
         assert!(matches!(error, CommitError::Store(_)));
         assert_eq!(store.keys().len(), 1, "only the photo is written");
         store.heal();
-        let committed = run(&store, 1, &photo).await.unwrap();
+        let committed = run(&store, 1, JPEG).await.unwrap();
         assert_eq!((committed.attempt, committed.replay), (0, false));
         assert_eq!(store.keys().len(), 2);
     }
@@ -431,23 +455,21 @@ mod tests {
             if !complete {
                 store.fail_puts_ending_with("demande.json");
             }
-            let first_photo = id_photo();
-            let first = run(&store, 1, &first_photo).await;
+            let first = run(&store, 1, JPEG).await;
             assert_eq!(first.is_ok(), complete);
             store.heal();
             let before: Vec<_> = store.keys().into_iter().map(|k| store.object(&k)).collect();
-            let mut second_photo = id_photo();
-            second_photo.jpeg.extend_from_slice(b"different");
+            let second_photo = [JPEG, b"different"].concat();
             let error = run(&store, 1, &second_photo).await.unwrap_err();
             let dossier = secret().dossier(&key(1), 0);
             assert!(matches!(&error, CommitError::Conflict(d) if *d == dossier), "{error}");
             let mut other_fields = demande();
             other_fields.nom = "Durand".to_owned();
             let key = key(1);
-            let content = ContentDigest::of(&other_fields, None, &first_photo.jpeg);
+            let content = ContentDigest::of(&other_fields, None, JPEG);
             let submission = Submission {
                 demande: &other_fields,
-                photo: &first_photo,
+                photo: photo(JPEG),
                 key: &key,
                 content: &content,
                 received_at: at(),
@@ -463,17 +485,16 @@ mod tests {
     #[tokio::test]
     async fn record_without_content_tag_is_not_a_replay() {
         let store = MemoryStore::default();
-        let photo = id_photo();
         let dossier = secret().dossier(&key(1), 0);
         store.insert(
             &ObjectKey::photo(&dossier),
-            &photo.jpeg,
-            PhotoFacts::of(&photo).metadata(&tags(1, &photo)),
+            JPEG,
+            PhotoFacts::of(&photo(JPEG)).metadata(&tags(1, JPEG)),
         );
         let record =
             format!(r#"{{"submission":"{}","received_at":"2025-01-01T00:00:00Z"}}"#, secret().tag(&key(1)));
         store.insert(&ObjectKey::record(&dossier), record.as_bytes(), Metadata::new());
-        assert!(matches!(run(&store, 1, &photo).await, Err(CommitError::Conflict(_))));
+        assert!(matches!(run(&store, 1, JPEG).await, Err(CommitError::Conflict(_))));
         assert_eq!(store.keys().len(), 2);
     }
 
@@ -486,7 +507,7 @@ mod tests {
             let dossier = secret().dossier(&key(1), attempt);
             store.insert(&ObjectKey::photo(&dossier), b"x", metadata.clone());
         }
-        assert!(matches!(run(&store, 1, &id_photo()).await, Err(CommitError::Exhausted)));
+        assert!(matches!(run(&store, 1, JPEG).await, Err(CommitError::Exhausted)));
         assert_eq!(store.keys().len(), usize::from(ATTEMPTS));
     }
 
@@ -495,7 +516,7 @@ mod tests {
     async fn photo_failure_writes_nothing() {
         let store = MemoryStore::default();
         store.fail_puts_ending_with("photo.jpg");
-        assert!(matches!(run(&store, 1, &id_photo()).await, Err(CommitError::Store(_))));
+        assert!(matches!(run(&store, 1, JPEG).await, Err(CommitError::Store(_))));
         assert!(store.keys().is_empty());
     }
 }

@@ -3,17 +3,17 @@
 //! to the same key is in flight) is an answer, [`PutOutcome::AlreadyExists`], not an error. Every
 //! other failure, timeouts included, becomes [`StoreError`], which the flow turns into a 503.
 //!
-//! The time budget, from the bottom up (`tests/s3_faults.rs` checks that it adds up, and runs each
-//! fault through a proxy to see it happen):
+//! The time budget of one operation, from the bottom up (`tests/s3_faults.rs` checks that it adds
+//! up with the request flow's own bounds, and runs each fault through a proxy to see it happen):
 //! - one attempt of a request is bounded by [`ATTEMPT_TIMEOUT`], its connection by
 //!   [`CONNECT_TIMEOUT`];
 //! - one operation makes at most [`MAX_ATTEMPTS`] attempts with the SDK's jittered exponential
 //!   backoff in between ([`INITIAL_BACKOFF`], doubling), and is cut at [`OPERATION_TIMEOUT`];
-//!   a read's body, which the SDK streams after its operation has ended, is bounded here too;
-//! - a request makes two operations when all goes well (photo, record) and a few more on a retry
-//!   or a collision; the flow cuts the whole at [`STORE_DEADLINE`];
-//! - the photo's CPU bound, the store's deadline and some slack fit in [`FUNCTION_TIMEOUT`], so the
-//!   student always gets our 503 and its advice, never the platform's bare gateway error.
+//!   a read's body, which the SDK streams after its operation has ended, is bounded here too.
+//!
+//! How long a whole request may spend in the store, and in the function, is the request flow's to
+//! say (`STORE_DEADLINE` and `FUNCTION_TIMEOUT` in `app.rs`): this module knows nothing of the
+//! function's settings, and reports its own setup errors ([`SetupError`]).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -27,8 +27,7 @@ use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::config::ConfigError;
-use crate::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError, StoredObject};
+use crate::storage::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError, StoredObject};
 
 /// How long one connection may take to open. In the region a TCP and TLS handshake with S3 takes
 /// tens of milliseconds: past a second the endpoint is not answering and a new try is worth more.
@@ -44,19 +43,24 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 /// How long one operation may take, retries and backoff included. Three attempts at their limit
 /// and both backoffs would take 12 s; the operation is cut at 9 s instead so that the two
-/// operations of a request (photo, record) each fit at their worst within [`STORE_DEADLINE`]: a
-/// never-answering S3 then ends with the SDK's own timeout error, logged as such, after 9 s, and
-/// the deadline is only the backstop for the rarer paths that make more operations.
+/// operations of a request (photo, record) each fit at their worst within the deadline the request
+/// flow gives the store: a never-answering S3 then ends with the SDK's own timeout error, logged as
+/// such, after 9 s, and that deadline is only the backstop for the rarer paths that make more
+/// operations.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(9);
-
-/// The longest the store may take for one request, every operation and retry included: past it the
-/// student gets a 503 and retries, rather than a gateway error when the function times out.
-pub const STORE_DEADLINE: Duration = Duration::from_secs(20);
-/// The function timeout the deployment sets: the photo's CPU bound and [`STORE_DEADLINE`] fit in it.
-pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The environment variables through which aws-config points the client at another server.
 const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"];
+
+/// Why the client could not be set up from the AWS environment. Each message names the variable
+/// to fix.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SetupError {
+    #[error("no AWS region: set `AWS_REGION`")]
+    Region,
+    #[error("`{variable}` must be an http or https URL, found `{value}`")]
+    Endpoint { variable: &'static str, value: String },
+}
 
 /// The request store in one bucket.
 #[derive(Debug, Clone)]
@@ -74,14 +78,14 @@ impl S3Store {
 
     /// Builds the client from the standard AWS environment (region, credentials, endpoint), with
     /// this function's timeouts and retries.
-    pub async fn from_env(bucket: impl Into<String>) -> Result<S3Store, ConfigError> {
+    pub async fn from_env(bucket: impl Into<String>) -> Result<S3Store, SetupError> {
         let endpoint = ENDPOINT_VARIABLES.iter().find_map(|variable| {
             std::env::var(variable).ok().filter(|value| !value.is_empty()).map(|value| (*variable, value))
         });
         if let Some((variable, value)) = &endpoint {
             let scheme = url::Url::parse(value).ok().map(|url| url.scheme().to_owned());
             if !matches!(scheme.as_deref(), Some("http" | "https")) {
-                return Err(ConfigError::Endpoint { variable, value: value.clone() });
+                return Err(SetupError::Endpoint { variable, value: value.clone() });
             }
         }
         // The shared settings also govern the credential providers aws-config may call.
@@ -91,7 +95,7 @@ impl S3Store {
             .load()
             .await;
         if shared.region().is_none() {
-            return Err(ConfigError::Region);
+            return Err(SetupError::Region);
         }
         // S3-compatible servers on a plain host name or address cannot serve virtual-hosted
         // buckets (`bucket.127.0.0.1`), so a custom endpoint is addressed path-style.

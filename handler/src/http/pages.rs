@@ -1,0 +1,313 @@
+//! The French pages the function answers with when the form is posted without JavaScript: the
+//! receipt with the dossier number, the fields to fix, or what went wrong. Small, self-contained
+//! HTML5 (no external resource, no script), readable on a phone.
+//!
+//! Their markup and words live in the template files beside this one (`pages/*.html` and the style
+//! sheet `pages/pages.css`), compiled in with `include_str!`, and `render` fills their
+//! `{{ name }}` slots, escaping each value for where it goes (html-escape). The pages need no loop
+//! and no condition, only slots, so the renderer is a loop of twenty lines. Tera, the generator's engine,
+//! was the alternative and was not taken: it would add its parser and dependencies to a function
+//! that starts in about 13 ms, parse the templates at start-up, and its escaping writes `/` and `'`
+//! as entities, changing every link back to the form.
+//!
+//! The templates write French typography with its own characters: a narrow no-break space
+//! (U+202F) before `:` `;` `!` `?` and inside « », as the site's pages do. They are invisible in an
+//! editor; a test refuses a plain space in their place.
+
+use html_escape::{encode_double_quoted_attribute_to_string, encode_text_to_string};
+
+use crate::http::response::{Failure, FieldError, Receipt};
+
+/// The pages load nothing and run nothing; their only style is inline.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+                       form-action 'none'; frame-ancestors 'none'";
+
+/// The document around every page: head, style sheet, `<main>`.
+const PAGE: &str = include_str!("pages/page.html");
+const STYLE: &str = include_str!("pages/pages.css");
+const RECEIPT: &str = include_str!("pages/receipt.html");
+/// What the receipt adds when the request had already been stored.
+const REPLAY: &str = include_str!("pages/replay.html");
+const INVALID: &str = include_str!("pages/invalid.html");
+/// One field to fix, an item of the invalid page's list.
+const FIELD_ERROR: &str = include_str!("pages/field-error.html");
+const FAILURE: &str = include_str!("pages/failure.html");
+/// The way back to the form when its address is known.
+const BACK_LINK: &str = include_str!("pages/back-link.html");
+/// The way back in words, when it is not.
+const BACK_TEXT: &str = include_str!("pages/back-text.html");
+
+/// The titles of the pages that are not a [`Failure`]'s, shown in the tab and as the heading.
+const STORED_TITLE: &str = "Demande enregistrée";
+const REPLAY_TITLE: &str = "Demande déjà enregistrée";
+const INVALID_TITLE: &str = "Quelques réponses à corriger";
+
+/// HTML made by [`render`]: every value in it was escaped for where it stands, so it goes into
+/// another template as it is. Only this module makes one.
+#[derive(Debug, Default)]
+struct Markup(String);
+
+/// What fills a template's slot.
+enum Value<'a> {
+    /// Text in an element's content: `&`, `<` and `>` escaped.
+    Text(&'a str),
+    /// Text in a double-quoted attribute value: `"` escaped too.
+    Attribute(&'a str),
+    /// A fragment rendered already.
+    Markup(&'a Markup),
+    /// Markup of this crate's own files (the style sheet), inserted as it is.
+    Static(&'static str),
+}
+
+/// Fills the `{{ name }}` slots of `template` with `values`. The file's final newline is dropped,
+/// so that a fragment fills a line of its own without an empty line after it. Anything else in the
+/// template, braces alone included, is copied as it is. A slot without a value is a bug of this
+/// module (the tests render every page): it stops a debug build and stays empty in production.
+fn render(template: &str, values: &[(&str, Value<'_>)]) -> Markup {
+    let template = template.strip_suffix('\n').unwrap_or(template);
+    let mut html = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some((before, after)) = rest.split_once("{{") {
+        let Some((name, after)) = after.split_once("}}") else { break };
+        html.push_str(before);
+        let name = name.trim();
+        let value = values.iter().find(|(slot, _)| *slot == name).map(|(_, value)| value);
+        debug_assert!(value.is_some(), "no value for the slot `{name}`");
+        match value {
+            Some(Value::Text(text)) => {
+                encode_text_to_string(text, &mut html);
+            }
+            Some(Value::Attribute(text)) => {
+                encode_double_quoted_attribute_to_string(text, &mut html);
+            }
+            Some(Value::Markup(markup)) => html.push_str(&markup.0),
+            Some(Value::Static(markup)) => html.push_str(markup),
+            None => {}
+        }
+        rest = after;
+    }
+    html.push_str(rest);
+    Markup(html)
+}
+
+/// Fragments one per line, as a list's items.
+fn lines(fragments: impl Iterator<Item = Markup>) -> Markup {
+    Markup(fragments.map(|fragment| fragment.0).collect::<Vec<_>>().join("\n"))
+}
+
+/// A whole page: `title` in the tab and around `content`.
+fn page(title: &str, content: &Markup) -> String {
+    let values = [
+        ("title", Value::Text(title)),
+        ("style", Value::Static(STYLE.trim_end())),
+        ("content", Value::Markup(content)),
+    ];
+    render(PAGE, &values).0
+}
+
+/// The receipt: the dossier number in large type, what to do with it, and the stored values for
+/// the student to check (what the record holds, not what was typed).
+pub fn receipt(receipt: &Receipt) -> String {
+    let (title, replay) =
+        if receipt.replay { (REPLAY_TITLE, render(REPLAY, &[])) } else { (STORED_TITLE, Markup::default()) };
+    let summary = &receipt.summary;
+    let date = summary.date_naissance;
+    let born = format!("{:02}/{:02}/{}", date.day(), u8::from(date.month()), date.year());
+    let envoi = if summary.envoi_etablissement { "dans l’établissement" } else { "à votre adresse" };
+    let dossier = receipt.dossier.to_string();
+    let values = [
+        ("title", Value::Text(title)),
+        ("replay", Value::Markup(&replay)),
+        ("dossier", Value::Text(&dossier)),
+        ("nom", Value::Text(&summary.nom)),
+        ("prenom", Value::Text(&summary.prenom)),
+        ("date_naissance", Value::Text(&born)),
+        ("email", Value::Text(&summary.email)),
+        ("etablissement", Value::Text(&summary.etablissement)),
+        ("filiere", Value::Text(&summary.filiere)),
+        ("envoi", Value::Text(envoi)),
+    ];
+    page(title, &render(RECEIPT, &values))
+}
+
+/// The fields to fix, each with its label and what to do.
+pub fn invalid(errors: &[FieldError], back: Option<&str>) -> String {
+    let items = lines(errors.iter().map(|error| {
+        render(FIELD_ERROR, &[("label", Value::Text(&error.label)), ("message", Value::Text(&error.message))])
+    }));
+    let values = [
+        ("title", Value::Text(INVALID_TITLE)),
+        ("errors", Value::Markup(&items)),
+        ("back", Value::Markup(&way_back(back))),
+    ];
+    page(INVALID_TITLE, &render(INVALID, &values))
+}
+
+/// Any other failure: what happened and what to do. A page that does not exist has no form to go
+/// back to.
+pub fn failure(failure: Failure, back: Option<&str>) -> String {
+    let title = failure.title_fr();
+    let back = match failure {
+        Failure::NotFound => Markup::default(),
+        _ => way_back(back),
+    };
+    let message = failure.message_fr();
+    let values =
+        [("title", Value::Text(title)), ("message", Value::Text(&message)), ("back", Value::Markup(&back))];
+    page(title, &render(FAILURE, &values))
+}
+
+/// How to get back to the form: a link when the form's address is known, else in words.
+fn way_back(back: Option<&str>) -> Markup {
+    match back {
+        Some(href) => render(BACK_LINK, &[("href", Value::Attribute(href))]),
+        None => render(BACK_TEXT, &[]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::response::Summary;
+    use form::Dossier;
+
+    fn field(label: &str, message: &str) -> FieldError {
+        FieldError { field: "nom".into(), label: label.into(), message: message.into() }
+    }
+
+    fn stored(replay: bool) -> Receipt {
+        Receipt {
+            dossier: Dossier::from_seed(&[9; 32]),
+            received_at: time::OffsetDateTime::UNIX_EPOCH,
+            replay,
+            summary: Summary::of(&crate::testing::demande()),
+        }
+    }
+
+    /// Every page the function can answer with.
+    fn every_page() -> Vec<String> {
+        let failures = [
+            Failure::NotFound,
+            Failure::MethodNotAllowed,
+            Failure::TooLarge,
+            Failure::NotMultipart,
+            Failure::Malformed,
+            Failure::Refused,
+            Failure::ForbiddenOrigin,
+            Failure::Conflict,
+            Failure::Unavailable,
+            Failure::Internal,
+        ];
+        let mut pages = vec![
+            receipt(&stored(false)),
+            receipt(&stored(true)),
+            invalid(&[field("Nom", "Indiquez votre nom.")], None),
+            invalid(
+                &[field("Nom", "Indiquez votre nom."), field("Photo", "Trop petite.")],
+                Some("https://a.fr/"),
+            ),
+        ];
+        for failure in failures {
+            pages.push(super::failure(failure, None));
+            pages.push(super::failure(failure, Some("https://a.fr/demande/")));
+        }
+        pages
+    }
+
+    // Every page is a French HTML5 document that loads nothing from elsewhere.
+    #[test]
+    fn pages_are_self_contained_french_html5() {
+        for page in every_page() {
+            assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"fr\">"), "{page}");
+            assert!(page.contains("<meta name=\"viewport\""));
+            for external in ["<script", "<link", "src=", "@import", "url("] {
+                assert!(!page.contains(external), "{external} in {page}");
+            }
+        }
+    }
+
+    // Every slot of every page gets its value, and every page has its title in the tab and as
+    // its heading.
+    #[test]
+    fn pages_fill_every_slot() {
+        for page in every_page() {
+            assert!(!page.contains("{{") && !page.contains("}}"), "{page}");
+            let title = page.split_once("<title>").and_then(|(_, rest)| rest.split_once(" – ")).unwrap().0;
+            assert!(page.contains(&format!("<h1>{title}</h1>")), "{page}");
+        }
+    }
+
+    // The receipt shows the dossier number in its readable form, and says what to do with it.
+    #[test]
+    fn receipt_shows_the_number() {
+        let dossier = Dossier::from_seed(&[9; 32]);
+        let mut demande = crate::testing::demande();
+        demande.nom = "<Dupré & fils>".to_owned();
+        let receipt = Receipt {
+            dossier: dossier.clone(),
+            received_at: time::OffsetDateTime::UNIX_EPOCH,
+            replay: true,
+            summary: Summary::of(&demande),
+        };
+        let page = super::receipt(&receipt);
+        assert!(page.contains("<dt>Nom</dt><dd>&lt;Dupré &amp; fils&gt;</dd>"), "{page}");
+        assert!(page.contains("<dt>Date de naissance</dt><dd>14/03/2009</dd>"), "{page}");
+        assert!(page.contains("<dd>dans l’établissement</dd>"), "{page}");
+        assert!(page.contains(&format!("<p class=\"dossier\">{dossier}</p>")));
+        assert!(page.contains("capture d’écran"));
+        assert!(page.contains("«\u{202f}document à rendre\u{202f}»"));
+        assert!(page.contains("déjà été envoyé"));
+    }
+
+    // Labels and messages are escaped, and so is the link back.
+    #[test]
+    fn dynamic_text_is_escaped() {
+        let page = invalid(&[field("<b>Nom</b>", "a & b")], Some("https://a.fr/?q=\"><script>"));
+        assert!(page.contains("<strong>&lt;b&gt;Nom&lt;/b&gt;</strong>\u{202f}: a &amp; b"));
+        assert!(page.contains("href=\"https://a.fr/?q=&quot;&gt;&lt;script&gt;\""));
+        assert!(!page.contains("<script"));
+    }
+
+    // Without a known form address, the page says how to go back in words instead of a link.
+    #[test]
+    fn way_back_without_referer() {
+        let page = failure(Failure::TooLarge, None);
+        assert!(page.contains("bouton «\u{202f}Retour\u{202f}»"));
+        assert!(!page.contains("<a "));
+        assert!(way_back(Some("https://a.fr/f")).0.contains("<a href=\"https://a.fr/f\">"));
+    }
+
+    // Each kind of value is escaped for where it goes, a fragment goes in as it is, and braces that
+    // are no slot are copied.
+    #[test]
+    fn render_escapes_by_kind() {
+        let fragment = render("<b>{{x}}</b>\n", &[("x", Value::Text("1 < 2"))]);
+        let cases = [
+            ("<p>{{ v }}</p>", Value::Text("a \"b\" & <c>"), "<p>a \"b\" &amp; &lt;c&gt;</p>"),
+            (
+                "<a href=\"{{v}}\">",
+                Value::Attribute("x\" onclick=\"y"),
+                "<a href=\"x&quot; onclick=&quot;y\">",
+            ),
+            ("<div>{{ v }}</div>", Value::Markup(&fragment), "<div><b>1 &lt; 2</b></div>"),
+            ("<style>{{v}}</style>", Value::Static("a>b{}"), "<style>a>b{}</style>"),
+            ("{{ v }} {{ v }}", Value::Text("{{ v }}"), "{{ v }} {{ v }}"),
+            ("a {b} {{ v }} {{ c", Value::Text("1"), "a {b} 1 {{ c"),
+            ("line\n", Value::Text(""), "line"),
+        ];
+        for (template, value, expected) in cases {
+            assert_eq!(render(template, &[("v", value)]).0, expected, "{template}");
+        }
+    }
+
+    // The templates keep French typography: no plain space where a narrow no-break space belongs.
+    #[test]
+    fn templates_use_narrow_no_break_spaces() {
+        let templates = [PAGE, RECEIPT, REPLAY, INVALID, FIELD_ERROR, FAILURE, BACK_LINK, BACK_TEXT];
+        for template in templates {
+            for wrong in [" :", " ;", " !", " ?", "« ", " »"] {
+                assert!(!template.contains(wrong), "`{wrong}` in {template}");
+            }
+        }
+    }
+}

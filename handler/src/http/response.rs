@@ -1,0 +1,213 @@
+//! What the function answers: the outcomes the request flow decides (a receipt, fields to fix, a
+//! failure), the one place that maps an outcome to an HTTP status ([`Reply::status`], which
+//! [`Failure::status`] completes), the French messages a student reads, and the JSON body the
+//! page's `fetch` gets. The HTML pages are [`crate::http::pages`]'s, which render these types;
+//! putting the outcome, its status and its words on the wire is [`crate::http::respond`]'s.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use form::{Demande, Dossier};
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
+/// What the request flow decided.
+#[derive(Debug)]
+pub enum Reply {
+    /// The request is stored (201), or was already (200).
+    Receipt(Receipt),
+    /// Some fields need fixing (422); nothing was stored.
+    Invalid(Vec<FieldError>),
+    /// Anything else that stops the request.
+    Failure(Failure),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub dossier: Dossier,
+    pub received_at: OffsetDateTime,
+    /// True when an earlier send had stored this request already.
+    pub replay: bool,
+    /// What is stored, for the student to check and print.
+    pub summary: Summary,
+}
+
+/// The stored values a receipt shows: the validated, normalised ones, which a replay (same
+/// submission, same content) shares with the first send. Not the address or the phone: the
+/// printable slip does not need them, and fewer personal details travel back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub nom: String,
+    pub prenom: String,
+    #[serde(serialize_with = "iso_date")]
+    pub date_naissance: Date,
+    pub email: String,
+    pub etablissement: String,
+    pub filiere: String,
+    pub envoi_etablissement: bool,
+}
+
+impl Summary {
+    pub fn of(demande: &Demande) -> Summary {
+        Summary {
+            nom: demande.nom.clone(),
+            prenom: demande.prenom.clone(),
+            date_naissance: demande.date_naissance,
+            email: demande.email.clone(),
+            etablissement: demande.etablissement.clone(),
+            filiere: demande.filiere.clone(),
+            envoi_etablissement: demande.envoi_etablissement,
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, the value of a date input.
+fn iso_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+    let text = date.format(format_description!("[year]-[month]-[day]")).map_err(serde::ser::Error::custom)?;
+    serializer.serialize_str(&text)
+}
+
+/// One field to fix: its wire name, its French label and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub label: String,
+    pub message: String,
+}
+
+/// The ways a request fails other than invalid fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    NotFound,
+    MethodNotAllowed,
+    TooLarge,
+    NotMultipart,
+    Malformed,
+    /// The honeypot was filled. Answered like a malformed form, so a bot learns nothing.
+    Refused,
+    /// The request came from a page whose origin `ALLOWED_ORIGIN` does not list.
+    ForbiddenOrigin,
+    /// The same submission is already stored with other content.
+    Conflict,
+    /// The store did not answer: a retry will complete the request.
+    Unavailable,
+    Internal,
+}
+
+impl Failure {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Failure::NotFound => StatusCode::NOT_FOUND,
+            Failure::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::NotMultipart => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Failure::Malformed | Failure::Refused => StatusCode::BAD_REQUEST,
+            Failure::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            Failure::Conflict => StatusCode::CONFLICT,
+            Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The page title, from the contract's `[messages.answer]`.
+    pub fn title_fr(self) -> &'static str {
+        let texts = &crate::texts().answer;
+        match self {
+            Failure::NotFound => &texts.not_found_title,
+            Failure::MethodNotAllowed => &texts.method_not_allowed_title,
+            Failure::TooLarge => &texts.too_large_title,
+            Failure::NotMultipart | Failure::Malformed | Failure::Refused => &texts.unreadable_title,
+            Failure::ForbiddenOrigin => &texts.forbidden_origin_title,
+            Failure::Conflict => &texts.conflict_title,
+            Failure::Unavailable => &texts.unavailable_title,
+            Failure::Internal => &texts.internal_title,
+        }
+    }
+
+    /// What happened and what to do, for the student, from the contract's `[messages.answer]`
+    /// (the page falls back on the same texts when it cannot read an answer).
+    pub fn message_fr(self) -> Cow<'static, str> {
+        let texts = &crate::texts().answer;
+        Cow::Borrowed(match self {
+            Failure::TooLarge => &texts.too_large,
+            Failure::NotFound => &texts.not_found,
+            Failure::MethodNotAllowed => &texts.method_not_allowed,
+            Failure::NotMultipart | Failure::Malformed | Failure::Refused => &texts.unreadable,
+            Failure::ForbiddenOrigin => &texts.forbidden_origin,
+            Failure::Conflict => &texts.conflict,
+            Failure::Unavailable => &texts.unavailable,
+            Failure::Internal => &texts.internal,
+        })
+    }
+}
+
+impl Reply {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Reply::Receipt(receipt) if receipt.replay => StatusCode::OK,
+            Reply::Receipt(_) => StatusCode::CREATED,
+            Reply::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Reply::Failure(failure) => failure.status(),
+        }
+    }
+
+    /// The JSON body: the receipt, `{"errors": {field: message}}` or `{"error": message}`.
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Reply::Receipt(receipt) => json!({
+                "dossier": receipt.dossier.to_string(),
+                "compact": receipt.dossier.compact(),
+                "received_at": receipt.received_at.format(&Rfc3339).unwrap_or_default(),
+                "replay": receipt.replay,
+                "demande": receipt.summary,
+            }),
+            Reply::Invalid(errors) => {
+                let errors: BTreeMap<&str, &str> =
+                    errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
+                json!({ "errors": errors })
+            }
+            Reply::Failure(failure) => json!({ "error": failure.message_fr() }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt(replay: bool) -> Receipt {
+        Receipt {
+            dossier: Dossier::from_seed(&[5; 32]),
+            received_at: time::macros::datetime!(2025-09-01 08:30:00 UTC),
+            replay,
+            summary: Summary::of(&crate::testing::demande()),
+        }
+    }
+
+    // Every outcome maps to its status; the user's mistakes are 4xx, only ours are 5xx.
+    #[test]
+    fn statuses() {
+        let cases = [
+            (Reply::Receipt(receipt(false)), 201),
+            (Reply::Receipt(receipt(true)), 200),
+            (Reply::Invalid(vec![]), 422),
+            (Reply::Failure(Failure::NotFound), 404),
+            (Reply::Failure(Failure::MethodNotAllowed), 405),
+            (Reply::Failure(Failure::TooLarge), 413),
+            (Reply::Failure(Failure::NotMultipart), 415),
+            (Reply::Failure(Failure::Malformed), 400),
+            (Reply::Failure(Failure::Refused), 400),
+            (Reply::Failure(Failure::ForbiddenOrigin), 403),
+            (Reply::Failure(Failure::Conflict), 409),
+            (Reply::Failure(Failure::Unavailable), 503),
+            (Reply::Failure(Failure::Internal), 500),
+        ];
+        for (reply, status) in cases {
+            assert_eq!(reply.status().as_u16(), status, "{reply:?}");
+        }
+    }
+}

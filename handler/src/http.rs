@@ -4,7 +4,7 @@
 //! other gets a small French HTML page, since a form posted without JavaScript shows the response
 //! as the next page.
 //!
-//! Which way each module depends: [`response`] decides what to answer and knows no other module;
+//! Which way each module depends: [`response`] decides what to answer and uses no other module of these;
 //! [`pages`] renders a [`response`] as HTML; this file joins the two into a response. [`cors`],
 //! [`log`] and [`multipart`] stand alone.
 

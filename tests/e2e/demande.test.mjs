@@ -235,7 +235,7 @@ async function assertStored(dossier, student, original) {
   const stored = await stack.s3.getObject(`${prefix}demande.json`);
   assert.equal(stored.contentType, 'application/json');
   const record = JSON.parse(stored.bytes.toString('utf8'));
-  assert.equal(record.schema_version, 2); // 2 added `content` (handler/src/commit.rs)
+  assert.equal(record.schema_version, 2); // 2 added `content` (handler/src/storage/commit.rs)
   assert.equal(record.dossier, dossier);
   assert.ok(!Number.isNaN(Date.parse(record.received_at)), `received_at ${record.received_at}`);
   assert.deepEqual(record.demande, {

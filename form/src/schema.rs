@@ -617,9 +617,9 @@ mod tests {
         assert_eq!(field("nom").pattern.as_deref(), Some(NAME_PATTERN));
         assert_eq!(field("code_postal").pattern.as_deref(), Some(POSTAL_CODE_PATTERN));
         assert_eq!(field("email").pattern, None);
-        assert!(field("nom").messages.too_long.contains("50 caractères"));
-        assert!(field("date_naissance").messages.too_young.contains("14 ans"));
-        assert!(field("date_naissance").messages.too_old.contains("25 ans"));
+        assert!(field("nom").messages.too_long.contains("50\u{202f}caractères"));
+        assert!(field("date_naissance").messages.too_young.contains("14\u{202f}ans"));
+        assert!(field("date_naissance").messages.too_old.contains("25\u{202f}ans"));
         assert!(field("envoi_etablissement").default_checked);
         assert!(field("filiere").options.contains(&"Seconde générale et technologique".to_owned()));
         for field in schema.fields() {
@@ -778,7 +778,7 @@ mod tests {
                 "field `recadrage`: `hint` is empty",
             ),
             (
-                edited("{max_length} caractères\u{202f}: vérifiez-la", "{longueur} caractères"),
+                edited("{max_length}\u{202f}caractères\u{202f}: vérifiez-la", "{longueur}\u{202f}caractères"),
                 "field `email`: message `too_long`: unknown placeholder `{longueur}`",
             ),
             (

@@ -21,9 +21,9 @@ function makeImage({ rules, formats }) {
   const MEGA = 1e6;
   const KILO = 1e3;
 
-  /** A size in French: `1,96 Mo` or `460 Ko` (10^6 and 10^3 bytes, as phones count). */
+  /** A size in French: `1,96 Mo` or `460 Ko`, with a narrow no-break space (10^6 and 10^3 bytes, as phones count). */
   const formatSize = (bytes) =>
-    bytes >= MEGA ? `${megabytes.format(bytes / MEGA)} Mo` : `${number.format(Math.max(1, Math.round(bytes / KILO)))} Ko`;
+    bytes >= MEGA ? `${megabytes.format(bytes / MEGA)}\u202fMo` : `${number.format(Math.max(1, Math.round(bytes / KILO)))}\u202fKo`;
 
   /**
    * What `file` is, from its first bytes: 'jpeg', 'png', 'webp', 'heic' or 'unsupported' (also

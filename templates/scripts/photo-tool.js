@@ -43,7 +43,7 @@ function startPhotoTool() {
 
   const number = new Intl.NumberFormat('fr-FR');
   const describe = (bytes, width, height, format) =>
-    `${image.formatSize(bytes)}, ${number.format(width)} × ${number.format(height)} pixels${format ? `, ${format}` : ''}`;
+    `${image.formatSize(bytes)}, ${number.format(width)} × ${number.format(height)}\u202fpixels${format ? `, ${format}` : ''}`;
 
   const FORMATS = { 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP', 'image/heic': 'HEIC' };
 

@@ -732,7 +732,7 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
       await page.click('#envoyer');
       await page.waitForSelector('#form-demande[data-state="error"]', { state: 'attached' });
       const message = (await page.textContent('#photo-error')).trim();
-      assert.match(message, /^Avec cette photo, votre demande pèse [\d,]+\u00a0?\s?[KM]o\u202f: c’est plus que les 200 Ko acceptés à l’envoi/);
+      assert.match(message, /^Avec cette photo, votre demande pèse [\d,]+\u00a0?\s?[KM]o\u202f: c’est plus que les 200\u202fKo acceptés à l’envoi/);
       assert.equal(await page.evaluate(() => document.activeElement.id), 'form-summary', 'focus on the summary');
       assert.equal((await page.textContent('#form-summary-list')).trim(), message, 'listed in the summary');
       assert.equal(posts.length, 0, 'nothing sent');

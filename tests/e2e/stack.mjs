@@ -14,7 +14,6 @@ import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSy
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 
 import { serveUnderPrefix } from '../lib/server.mjs';
@@ -34,6 +33,22 @@ function tail(file, lines = 40) {
     return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
   } catch {
     return `(no ${file})`;
+  }
+}
+
+/**
+ * Whether `promise` settles within `ms`. The timer is cleared either way: a pending one would keep
+ * the test process alive until it fires (a 20-minute wait after the last test, before this).
+ */
+async function within(promise, ms) {
+  let timer;
+  const expired = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -77,7 +92,7 @@ async function startScript(origin, logDir) {
   const stop = async () => {
     child.stdin.end();
     signalGroup('SIGTERM');
-    const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+    const stopped = await within(exited, 10_000);
     // Whatever a script that did not get to stop its servers left in the group.
     signalGroup('SIGKILL');
     if (!stopped) await exited;
@@ -90,8 +105,8 @@ async function startScript(origin, logDir) {
       resolve(line);
     });
   });
-  const timeout = sleep(STACK_TIMEOUT_MS).then(() => 'timeout');
-  const outcome = await Promise.race([firstLine, exited.then((status) => ({ status })), timeout]);
+  const started = Promise.race([firstLine, exited.then((status) => ({ status }))]);
+  const outcome = (await within(started, STACK_TIMEOUT_MS)) ? await started : 'timeout';
   if (typeof outcome === 'string' && outcome !== 'timeout') {
     try {
       return { ready: JSON.parse(outcome), stop };

@@ -166,6 +166,43 @@ texts! {
         /// A fault on our side.
         internal,
     }
+
+    /// `[messages.account]`: the e-mail after the request, as the receipt reports it (page and
+    /// function), and the pages of the e-mail's link (function).
+    AccountTexts, AccountFile, "account" {
+        /// The receipt: the e-mail left for the address stored.
+        mail_sent [email],
+        /// The receipt: the e-mail could not leave; the request is stored all the same.
+        mail_failed,
+        /// The button that sends the e-mail again.
+        resend,
+        /// The e-mail was sent again.
+        resent [email],
+        /// The e-mail was sent as many times as allowed.
+        resend_limit,
+        /// Title: a link or button whose token is wrong or expired.
+        link_invalid_title,
+        /// A link or button whose token is wrong or expired.
+        link_invalid,
+        /// Title of the activation page.
+        activation_title,
+        /// What the activation page is for, with the dossier number.
+        activation_intro [dossier],
+        /// The setting of the activation page (the handout's words).
+        send_to_school,
+        /// The button that applies the setting and activates the account.
+        apply,
+        /// Title of the confirmation.
+        activated_title,
+        /// The confirmation, with the dossier number.
+        activated [dossier],
+        /// The confirmation: the card goes to the school.
+        card_to_school,
+        /// The confirmation: the card goes to the student's address.
+        card_to_home,
+        /// The confirmation, when the account was activated before: nothing changed.
+        already_activated,
+    }
 }
 
 /// Every text of `[messages]`.
@@ -177,6 +214,8 @@ pub struct Texts {
     pub photo: PhotoTexts,
     /// `[messages.answer]`.
     pub answer: AnswerTexts,
+    /// `[messages.account]`.
+    pub account: AccountTexts,
 }
 
 /// `[messages]` as written.
@@ -186,6 +225,7 @@ pub(crate) struct TextsFile {
     page: PageFile,
     photo: PhotoFile,
     answer: AnswerFile,
+    account: AccountFile,
 }
 
 impl TextsFile {
@@ -195,6 +235,7 @@ impl TextsFile {
             page: self.page.resolve(src)?,
             photo: self.photo.resolve(src)?,
             answer: self.answer.resolve(src)?,
+            account: self.account.resolve(src)?,
         })
     }
 }

@@ -10,9 +10,15 @@
 //!
 //! The time budget above the store's own (`storage/s3.rs`; `tests/s3_faults.rs` checks the sums):
 //! a request makes two store operations when all goes well (photo, record) and a few more on a
-//! retry or a collision, and the flow cuts the whole at [`STORE_DEADLINE`]; the photo's CPU bound
-//! (2 s), that deadline and some slack fit in [`FUNCTION_TIMEOUT`], so the student always gets our
-//! 503 and its advice, never the platform's bare gateway error.
+//! retry or a collision, and the flow cuts the whole at [`STORE_DEADLINE`]; the e-mail that
+//! follows (its send and its note) is cut at [`MAIL_DEADLINE`]; the photo's CPU bound (2 s), both
+//! deadlines and some slack fit in [`FUNCTION_TIMEOUT`], so the student always gets our 503 and its
+//! advice, never the platform's bare gateway error.
+//!
+//! What follows the request (the e-mail, sending it again, the activation page) is in
+//! [`account`].
+
+mod account;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
@@ -24,12 +30,14 @@ use lambda_http::tower::{ServiceBuilder, ServiceExt, service_fn};
 use lambda_http::{Body, Request, RequestExt, Response};
 use time::OffsetDateTime;
 
+use crate::account::token::TokenSecret;
 use crate::config::Config;
 use crate::http;
 use crate::http::cors::{self, AllowedOrigins, CorsLayer};
 use crate::http::log::{RequestLogLayer, Trace};
 use crate::http::multipart::{self, MultipartError};
 use crate::http::response::{Failure, FieldError, Receipt, Reply, Summary};
+use crate::mail::{Mailer, NoMailer};
 use crate::photo::{self, IdPhoto, PhotoError};
 use crate::storage::commit::{self, CommitError, Original, Photo, Submission};
 use crate::storage::idempotency::{ContentDigest, DossierSecret, IdempotencyKey};
@@ -39,17 +47,54 @@ use crate::storage::store::{Store, StoreError};
 pub const PHOTO_FIELD: &str = "photo";
 /// The wire name of the crop field.
 const CROP_FIELD: &str = "recadrage";
-/// The last path segment the form posts to (`…/demande`).
-const ROUTE: &str = "demande";
+/// The function's addresses, by their last path segment: `…/demande` on a Function URL,
+/// `/lambda-url/handler/demande` under `cargo lambda watch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// The request form posts here.
+    Demande,
+    /// The receipt's « Renvoyer l’e-mail ».
+    Renvoi,
+    /// The e-mail's link (GET) and its « Appliquer » (POST).
+    Activation,
+}
+
+impl Route {
+    const ALL: [(Route, &str); 3] =
+        [(Route::Demande, "demande"), (Route::Renvoi, "renvoi"), (Route::Activation, "activation")];
+
+    /// The route whose segment ends `path`, if any.
+    fn of(path: &str) -> Option<Route> {
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let (_, last) = path.rsplit_once('/')?;
+        Route::ALL.iter().find(|(_, segment)| *segment == last).map(|(route, _)| *route)
+    }
+
+    /// The segment, for the links the function makes.
+    fn segment(self) -> &'static str {
+        Route::ALL.iter().find(|(route, _)| *route == self).map_or("", |(_, segment)| segment)
+    }
+}
 
 /// The longest the store may take for one request, every operation and retry included: past it the
 /// student gets a 503 and retries, rather than a gateway error when the function times out.
 pub const STORE_DEADLINE: Duration = Duration::from_secs(20);
-/// The function timeout the deployment sets: the photo's CPU bound and [`STORE_DEADLINE`] fit in it.
-pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest the e-mail after a request may take, its send and its note together: past it the
+/// receipt says it did not leave, and offers to send it again.
+pub const MAIL_DEADLINE: Duration = Duration::from_secs(8);
+/// The function timeout the deployment sets: the photo's CPU bound, [`STORE_DEADLINE`] and
+/// [`MAIL_DEADLINE`] fit in it, with some slack.
+pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(40);
 
-/// The function: everything a request needs, prepared once.
-pub struct App<S> {
+const _: () = assert!(
+    photo::CPU_BOUND.as_secs() + STORE_DEADLINE.as_secs() + MAIL_DEADLINE.as_secs() + 5
+        <= FUNCTION_TIMEOUT.as_secs(),
+    "the function's timeout must hold the photo, the store, the e-mail and some slack"
+);
+
+/// The function: everything a request needs, prepared once. `M` sends the e-mails; [`NoMailer`]
+/// when the deployment configures no sender.
+pub struct App<S, M = NoMailer> {
     schema: Schema,
     store: S,
     secret: DossierSecret,
@@ -61,9 +106,20 @@ pub struct App<S> {
     /// Text fields read from the body: the schema's fields, the honeypot and the page's contract
     /// version.
     known_fields: BTreeSet<String>,
+    tokens: TokenSecret,
+    /// What sends the e-mails and the address their links point to; `None` without a sender.
+    outbox: Option<Outbox<M>>,
+}
+
+/// The e-mail's sender, and where its links go.
+struct Outbox<M> {
+    mailer: M,
+    /// The function's public URL, without its final `/`.
+    function_url: String,
 }
 
 impl<S: Store> App<S> {
+    /// The function without e-mails; [`App::with_mailer`] gives it a sender.
     pub fn new(schema: Schema, store: S, config: &Config) -> App<S> {
         let mut known_fields: BTreeSet<String> =
             schema.fields().iter().map(|field| field.name.clone()).collect();
@@ -77,9 +133,29 @@ impl<S: Store> App<S> {
             cors: CorsLayer::new(config.allowed_origins.clone()),
             school: config.school.clone(),
             known_fields,
+            tokens: config.token_secret.clone(),
+            outbox: None,
         }
     }
 
+    /// The same function, sending its e-mails with `mailer`, their links under `function_url`
+    /// (`FUNCTION_URL`).
+    pub fn with_mailer<N: Mailer>(self, mailer: N, function_url: &str) -> App<S, N> {
+        App {
+            schema: self.schema,
+            store: self.store,
+            secret: self.secret,
+            origins: self.origins,
+            cors: self.cors,
+            school: self.school,
+            known_fields: self.known_fields,
+            tokens: self.tokens,
+            outbox: Some(Outbox { mailer, function_url: function_url.trim_end_matches('/').to_owned() }),
+        }
+    }
+}
+
+impl<S: Store, M: Mailer> App<S, M> {
     /// The store, for tests that check what a request wrote.
     pub fn store(&self) -> &S {
         &self.store
@@ -103,21 +179,26 @@ impl<S: Store> App<S> {
         let json = http::wants_json(header(header::ACCEPT));
         let back = http::back_link(header(header::REFERER), &self.origins);
         let method = request.method().clone();
-        let (reply, trace) = if !is_route(request_path(&request)) {
-            (Reply::Failure(Failure::NotFound), Trace::default())
-        } else if method == Method::OPTIONS {
-            return cors::preflight();
-        } else if method == Method::POST && self.posted_from_elsewhere(&request) {
+        let route = Route::of(request_path(&request));
+        let (reply, trace) = match (route, &method) {
+            (None, _) => (Reply::Failure(Failure::NotFound), Trace::default()),
+            (Some(_), &Method::OPTIONS) => return cors::preflight(),
             // Browsers send `Origin` with every POST, a form posted without JavaScript included
             // (the site's own origin, or `null` from a file): a listed origin is the site. Any
             // other is a page elsewhere posting students' data here, refused before the body is
             // read. A request without `Origin` is no browser's, and CORS could not protect it
             // anyway; it goes through the same checks as any other.
-            (Reply::Failure(Failure::ForbiddenOrigin), Trace::default().failed("origin not allowed"))
-        } else if method == Method::POST {
-            self.submit(request, now).await
-        } else {
-            (Reply::Failure(Failure::MethodNotAllowed), Trace::default())
+            (Some(Route::Demande), &Method::POST) if self.posted_from_elsewhere(&request) => {
+                (Reply::Failure(Failure::ForbiddenOrigin), Trace::default().failed("origin not allowed"))
+            }
+            (Some(Route::Demande), &Method::POST) => self.submit(request, now).await,
+            // The other routes act on one dossier through its token, which no other page can
+            // have: the receipt's button and the activation page post from the function's own
+            // pages, whose origin the site's list does not name.
+            (Some(Route::Renvoi), &Method::POST) => self.resend(request, now).await,
+            (Some(Route::Activation), &Method::GET) => self.activation_page(&request, now).await,
+            (Some(Route::Activation), &Method::POST) => self.activate(request, now).await,
+            (Some(_), _) => (Reply::Failure(Failure::MethodNotAllowed), Trace::default()),
         };
         let mut response = http::respond(reply, json, back.as_deref());
         response.extensions_mut().insert(trace);
@@ -235,11 +316,13 @@ impl<S: Store> App<S> {
                 trace.dossier = Some(committed.dossier.to_string());
                 trace.replay = Some(committed.replay);
                 trace.attempt = Some(committed.attempt);
+                let mail = self.mail_after_commit(&committed.dossier, &demande, now, &mut trace).await;
                 let receipt = Receipt {
                     dossier: committed.dossier,
                     received_at: committed.received_at,
                     replay: committed.replay,
                     summary: Summary::of(&demande),
+                    mail,
                 };
                 (Reply::Receipt(receipt), trace)
             }
@@ -324,18 +407,11 @@ fn request_path(request: &Request) -> &str {
     }
 }
 
-/// Whether `path` is the form's endpoint: its last segment is `demande`, whatever comes before
-/// (`/demande` on a Function URL, `/lambda-url/handler/demande` under `cargo lambda watch`).
-fn is_route(path: &str) -> bool {
-    let path = path.strip_suffix('/').unwrap_or(path);
-    path.rsplit_once('/').is_some_and(|(_, last)| last == ROUTE)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::storage::store::memory::MemoryStore;
-    use crate::testing::{Multipart, ORIGIN, config, jpeg, logged, photo_upload};
+    use crate::testing::{FakeMailer, Multipart, ORIGIN, config, jpeg, logged, photo_upload};
     use lambda_http::http::{HeaderValue, StatusCode};
 
     const NOW: OffsetDateTime = time::macros::datetime!(2025-09-01 08:30:00 UTC);
@@ -347,7 +423,7 @@ mod tests {
     include!("../tests/support/fields.rs");
 
     /// A complete, valid form with the photo, and `extra` fields (or overrides) on top.
-    fn form(app: &App<MemoryStore>, extra: &[(&str, &str)]) -> Multipart {
+    fn form<M>(app: &App<MemoryStore, M>, extra: &[(&str, &str)]) -> Multipart {
         let mut body = Multipart::new();
         for (name, value) in valid_fields(&app.schema) {
             if !extra.iter().any(|(extra_name, _)| *extra_name == name) {
@@ -403,20 +479,25 @@ mod tests {
         }
     }
 
-    // The form's endpoint is any path whose last segment is `demande`.
+    // A route is any path whose last segment is its name.
     #[test]
     fn route_matching() {
         let cases = [
-            ("/demande", true),
-            ("/demande/", true),
-            ("/lambda-url/handler/demande", true),
-            ("/", false),
-            ("/demandes", false),
-            ("/xdemande", false),
-            ("/demande/photo", false),
+            ("/demande", Some(Route::Demande)),
+            ("/demande/", Some(Route::Demande)),
+            ("/lambda-url/handler/demande", Some(Route::Demande)),
+            ("/lambda-url/handler/renvoi", Some(Route::Renvoi)),
+            ("/activation", Some(Route::Activation)),
+            ("/", None),
+            ("/demandes", None),
+            ("/xdemande", None),
+            ("/demande/photo", None),
         ];
         for (path, expected) in cases {
-            assert_eq!(is_route(path), expected, "{path}");
+            assert_eq!(Route::of(path), expected, "{path}");
+        }
+        for (route, _) in Route::ALL {
+            assert_eq!(Route::of(&format!("/x/{}", route.segment())), Some(route));
         }
     }
 
@@ -696,7 +777,7 @@ mod tests {
             .handle(post("/demande", &form(&app, &[id, ("nom", "Durand")]), "application/json"), NOW)
             .await;
         assert_eq!(response.status(), StatusCode::CONFLICT);
-        assert_eq!(json(&response)["error"], Failure::Conflict.message_fr().as_ref());
+        assert_eq!(json(&response)["error"], Failure::Conflict.message_fr());
         let page =
             app.handle(post("/demande", &form(&app, &[id, ("nom", "Durand")]), "text/html"), NOW).await;
         assert_eq!(page.status(), StatusCode::CONFLICT);
@@ -844,5 +925,102 @@ mod tests {
         let compact = json(&response)["compact"].as_str().unwrap().to_owned();
         assert_eq!(app.store().keys()[1], format!("demandes/{compact}/photo.jpg"));
         assert_eq!(app.store().keys().len(), 2);
+    }
+
+    /// The function with `mailer`, its links under `https://fonction.example`.
+    fn mailing_app(mailer: &FakeMailer) -> App<MemoryStore, &FakeMailer> {
+        app().with_mailer(mailer, "https://fonction.example/")
+    }
+
+    fn token_post(path: &str, fields: &[(&str, &str)]) -> Request {
+        let mut body = Multipart::new();
+        for (name, value) in fields {
+            body = body.text(name, value);
+        }
+        let mut request = post(path, &body, "application/json");
+        request.headers_mut().remove(header::ORIGIN);
+        request
+    }
+
+    // Without a sender, the receipt says nothing of an e-mail and nothing more is stored.
+    #[tokio::test]
+    async fn no_sender_no_mail() {
+        let app = app();
+        let receipt = json(&app.handle(post("/demande", &form(&app, &[]), "application/json"), NOW).await);
+        assert_eq!(receipt["courriel"], serde_json::Value::Null);
+        assert_eq!(app.store().keys().len(), 2);
+    }
+
+    // The e-mail leaves once the request is stored, with a link under the function's URL; a
+    // replay sends nothing more; a failed send is noted, said, and can be sent again.
+    #[tokio::test]
+    async fn mail_after_the_request() {
+        let mailer = FakeMailer::default();
+        let app = mailing_app(&mailer);
+        let body = form(&app, &[("submission_id", "mail-test-0001")]);
+        let receipt = json(&app.handle(post("/demande", &body, "application/json"), NOW).await);
+        assert_eq!(receipt["courriel"]["envoye"], true, "{receipt}");
+        let compact = receipt["compact"].as_str().unwrap().to_owned();
+        {
+            let sent = mailer.sent.lock().unwrap();
+            let [message] = sent.as_slice() else { panic!("{sent:?}") };
+            assert_eq!(message.to, "lea.dupre@example.org");
+            assert!(message.text.contains("https://fonction.example/activation?jeton="), "{}", message.text);
+        }
+        app.handle(post("/demande", &body, "application/json"), NOW).await;
+        assert_eq!(mailer.sent.lock().unwrap().len(), 1, "a replay sends nothing");
+
+        mailer.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+        let other = form(&app, &[("submission_id", "mail-test-0002"), ("prenom", "Jade")]);
+        let failed = json(&app.handle(post("/demande", &other, "application/json"), NOW).await);
+        assert_eq!(failed["courriel"]["envoye"], false);
+        let failed_compact = failed["compact"].as_str().unwrap();
+        let note = app.store().object(&format!("demandes/{failed_compact}/courriel-1.json")).unwrap();
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&note.bytes).unwrap()["sent"], false);
+        mailer.failing.store(false, std::sync::atomic::Ordering::SeqCst);
+        let token = failed["courriel"]["jeton_renvoi"].as_str().unwrap();
+        let resent = app.handle(token_post("/renvoi", &[("jeton", token)]), NOW).await;
+        assert_eq!(resent.status(), StatusCode::OK);
+        assert_eq!(json(&resent)["envoye"], true);
+        assert_eq!(mailer.sent.lock().unwrap().len(), 2);
+        assert!(app.store().object(&format!("demandes/{failed_compact}/courriel-2.json")).is_some());
+        assert!(app.store().object(&format!("demandes/{compact}/courriel-2.json")).is_none());
+
+        // A resend token stops at the receipt's end.
+        let late = NOW + time::Duration::minutes(31);
+        let expired = app.handle(token_post("/renvoi", &[("jeton", token)]), late).await;
+        assert_eq!(expired.status(), StatusCode::FORBIDDEN);
+    }
+
+    // The activation link shows the page and writes nothing; « Appliquer » activates; the link
+    // stops working after 30 days; a link for no stored request opens nothing.
+    #[tokio::test]
+    async fn activation_link() {
+        let mailer = FakeMailer::default();
+        let app = mailing_app(&mailer);
+        let receipt = json(&app.handle(post("/demande", &form(&app, &[]), "application/json"), NOW).await);
+        let compact = receipt["compact"].as_str().unwrap().to_owned();
+        let mail = mailer.sent.lock().unwrap()[0].text.clone();
+        let token = mail.split("jeton=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+        let keys = app.store().keys();
+        let page = app.handle(request("GET", &format!("/activation?jeton={token}")), NOW).await;
+        assert_eq!(page.status(), StatusCode::OK, "{}", text(&page));
+        assert_eq!(app.store().keys(), keys, "opening the link writes nothing");
+        let applied = app
+            .handle(token_post("/activation", &[("jeton", &token), ("envoi_etablissement", "oui")]), NOW)
+            .await;
+        assert_eq!(json(&applied)["envoi_etablissement"], true, "{}", text(&applied));
+        assert!(app.store().object(&format!("demandes/{compact}/activation.json")).is_some());
+
+        let late = NOW + time::Duration::days(30);
+        let expired = app.handle(request("GET", &format!("/activation?jeton={token}")), late).await;
+        assert_eq!(expired.status(), StatusCode::FORBIDDEN);
+        let nobody = app.tokens.issue(
+            crate::account::token::Purpose::Activation,
+            &form::Dossier::from_seed(&[4; 32]),
+            NOW,
+        );
+        let unknown = app.handle(request("GET", &format!("/activation?jeton={nobody}")), NOW).await;
+        assert_eq!(unknown.status(), StatusCode::FORBIDDEN);
     }
 }

@@ -33,6 +33,9 @@ pub fn respond(reply: Reply, json: bool, back: Option<&str>) -> Response<Body> {
             Reply::Receipt(receipt) => pages::receipt(receipt),
             Reply::Invalid(errors) => pages::invalid(errors, back),
             Reply::Failure(failure) => pages::failure(*failure, back),
+            Reply::Mail(report) => pages::mail_report(report),
+            Reply::Activation(form) => pages::activation(form),
+            Reply::Activated(activated) => pages::activated(activated),
         };
         ("text/html; charset=utf-8", page)
     };
@@ -51,7 +54,9 @@ pub fn respond(reply: Reply, json: bool, back: Option<&str>) -> Response<Body> {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
         }
         Reply::Failure(Failure::MethodNotAllowed) => {
-            headers.insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
+            // What every route takes (the activation link's GET aside, which no client sends by
+            // mistake): the methods CORS allows.
+            headers.insert(header::ALLOW, HeaderValue::from_static(cors::METHODS));
         }
         _ => {}
     }
@@ -80,18 +85,11 @@ pub fn back_link(referer: Option<&str>, site: &AllowedOrigins) -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::response::{FieldError, Receipt, Summary};
+    use crate::http::response::FieldError;
     use form::Dossier;
     use serde_json::json;
 
-    fn receipt(replay: bool) -> Receipt {
-        Receipt {
-            dossier: Dossier::from_seed(&[5; 32]),
-            received_at: time::macros::datetime!(2025-09-01 08:30:00 UTC),
-            replay,
-            summary: Summary::of(&crate::testing::demande()),
-        }
-    }
+    use crate::testing::receipt;
 
     fn body(response: &Response<Body>) -> String {
         String::from_utf8(response.body().to_vec()).unwrap()
@@ -145,7 +143,7 @@ mod tests {
         }
         let response = respond(Reply::Failure(Failure::Unavailable), true, None);
         let value: serde_json::Value = serde_json::from_str(&body(&response)).unwrap();
-        assert_eq!(value["error"], Failure::Unavailable.message_fr().as_ref());
+        assert_eq!(value["error"], Failure::Unavailable.message_fr());
         let response = respond(Reply::Failure(Failure::MethodNotAllowed), false, None);
         assert_eq!(response.headers()[header::ALLOW], "POST, OPTIONS");
         assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));

@@ -4,14 +4,17 @@
 //!
 //! The folders follow the request: [`http`] reads it and writes the answer (multipart, CORS, the
 //! outcomes and their statuses, the pages, the log line), [`photo`] makes the ID photo, [`storage`]
-//! keeps photo and record, and [`app`] is the flow from one to the next, the only module that knows
-//! them all. [`config`] reads the settings. The binary (`src/main.rs`) reads the configuration,
+//! keeps photo and record (and what follows: the e-mails, the activation), [`mail`] writes and
+//! sends the e-mail, [`account`] signs the tokens of its link, and [`app`] is the flow from one to
+//! the next, the only module that knows them all. [`config`] reads the settings. The binary (`src/main.rs`) reads the configuration,
 //! builds the S3 client and hands [`App::handle`] to `lambda_http::run`; everything that can be
 //! tested without AWS lives here.
 
+pub mod account;
 pub mod app;
 pub mod config;
 pub mod http;
+pub mod mail;
 pub mod photo;
 pub mod storage;
 #[cfg(test)]

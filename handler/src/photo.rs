@@ -25,7 +25,7 @@
 //! CPU is bounded by the pixel bounds below (every decoder's work grows with the pixels it
 //! walks), the scan and chunk counts ([`container`]) and, for lossless WebP, the symbols its
 //! header may take to read ([`vp8l`]): any file up to the request body limit is answered within
-//! two seconds of CPU (`tests/photo_bounds.rs`).
+//! two seconds of CPU ([`CPU_BOUND`], `tests/photo_bounds.rs`).
 
 mod budget;
 mod container;
@@ -37,6 +37,10 @@ mod shrink;
 #[cfg(test)]
 mod tests;
 mod vp8l;
+
+/// The CPU any file up to the body limit may take, which `tests/photo_bounds.rs` proves and the
+/// function's timeout counts on (`app::FUNCTION_TIMEOUT`).
+pub const CPU_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub use container::{MAX_PARTS, MAX_SCANS};
 

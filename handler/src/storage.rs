@@ -4,8 +4,10 @@
 //! of the function's settings, so that the staff's command can use it as it is.
 //!
 //! Which way each module depends: [`store`] (the trait, the keys, the in-memory store of the unit
-//! tests) and [`idempotency`] stand alone; [`commit`] uses both; [`s3`] implements [`store`].
+//! tests) and [`idempotency`] stand alone; [`commit`] uses both; [`account`] (the e-mails and the
+//! activation noted beside a record) uses [`store`]; [`s3`] implements [`store`].
 
+pub mod account;
 pub mod commit;
 pub mod idempotency;
 pub mod s3;

@@ -9,6 +9,7 @@ use std::sync::{Once, OnceLock};
 use form::Demande;
 use image::{ImageFormat, Rgb, RgbImage};
 
+use crate::account::token::TokenSecret;
 use crate::config::Config;
 use crate::http::cors::AllowedOrigins;
 use crate::storage::idempotency::DossierSecret;
@@ -29,6 +30,8 @@ pub fn config() -> Config {
         allowed_origins,
         dossier_secret: secret(),
         school: SCHOOL.to_owned(),
+        token_secret: TokenSecret::new(b"test-token-secret-0123456789abcdef".to_vec()).unwrap(),
+        mail: None,
     }
 }
 
@@ -49,6 +52,17 @@ pub fn demande() -> Demande {
         envoi_etablissement: true,
         recadrage: None,
         submission_id: None,
+    }
+}
+
+/// A receipt of [`demande`], stored (`replay` false) or replayed, without an e-mail.
+pub fn receipt(replay: bool) -> crate::http::response::Receipt {
+    crate::http::response::Receipt {
+        dossier: form::Dossier::from_seed(&[5; 32]),
+        received_at: time::macros::datetime!(2025-09-01 08:30:00 UTC),
+        replay,
+        summary: crate::http::response::Summary::of(&demande()),
+        mail: None,
     }
 }
 
@@ -162,6 +176,23 @@ impl io::Write for ThreadBuffer {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A mailer for the unit tests: keeps what it was given, or fails while `failing` is set.
+#[derive(Default)]
+pub struct FakeMailer {
+    pub sent: std::sync::Mutex<Vec<crate::mail::Message>>,
+    pub failing: std::sync::atomic::AtomicBool,
+}
+
+impl crate::mail::Mailer for &FakeMailer {
+    async fn send(&self, message: &crate::mail::Message) -> Result<(), crate::mail::MailError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::mail::MailError("refused on purpose".to_owned()));
+        }
+        self.sent.lock().unwrap().push(message.clone());
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! End to end: the real `handler` binary under `cargo lambda watch` (the Lambda emulator and its
 //! Function URL), a real S3-compatible server (moto_server), a real phone photo posted as
-//! multipart over HTTP; then both objects are read back from the server. The servers are the local
+//! multipart over HTTP; then both objects are read back from the server, the e-mail from moto's
+//! SES, and its activation link is followed through the emulator. The servers are the local
 //! stack of `scripts/stack`, the one the browser tests and developers use, running the binary this
 //! test was built with (`CARGO_BIN_EXE_handler`): nothing is compiled while the test runs.
 //!
@@ -213,8 +214,30 @@ async fn phone_photo_through_cargo_lambda() {
     let submission = record["submission"].as_str().unwrap();
     assert_eq!(submission.len(), 64);
     assert!(!submission.contains(SUBMISSION_ID));
+    // The e-mail left through SES (moto's), to the stored address, with the activation link.
+    assert_eq!(receipt["courriel"]["envoye"], true, "{receipt}\n{}", handler_log());
+    let mails = support::sent_mails(stack.get("moto")).await;
+    let [(to, _, body)] = mails.as_slice() else { panic!("{mails:?}\n{}", handler_log()) };
+    assert_eq!(to, "lea.dupre@example.org");
     let before = listing(&client, bucket).await;
-    assert_eq!(before.len(), 2, "{before:?}");
+    assert_eq!(before.len(), 3, "photo, record and the e-mail's note: {before:?}");
+
+    // The link, through the emulator: the activation page, which changes nothing; then
+    // « Appliquer » as the page posts it, which activates.
+    let link = support::activation_link(body);
+    assert!(link.starts_with(&format!("{}/activation?jeton=", stack.get("function"))), "{link}");
+    let page = http.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{}", handler_log());
+    assert!(page.text().await.unwrap().contains("Appliquer"));
+    assert_eq!(listing(&client, bucket).await, before, "opening the link wrote something");
+    let token = link.split("jeton=").nth(1).unwrap().to_owned();
+    let apply = Form::new().text("jeton", token).text("envoi_etablissement", "oui");
+    let applied =
+        http.post(format!("{}/activation", stack.get("function"))).multipart(apply).send().await.unwrap();
+    assert_eq!(applied.status(), 200, "{}", handler_log());
+    assert!(applied.text().await.unwrap().contains("Compte activé"));
+    let before = listing(&client, bucket).await;
+    assert_eq!(before.len(), 4, "the activation noted: {before:?}");
 
     let again = post().await.unwrap();
     assert_eq!(again.status(), 200);

@@ -9,6 +9,7 @@ mod support;
 
 use std::io::Cursor;
 
+use handler::account::token::TokenSecret;
 use handler::cors::AllowedOrigins;
 use handler::idempotency::DossierSecret;
 use handler::photo::{self, PhotoError};
@@ -32,6 +33,8 @@ fn config() -> Config {
         allowed_origins: AllowedOrigins::parse(&format!("{ORIGIN},null")).unwrap().unwrap(),
         dossier_secret: DossierSecret::new(b"hostile-corpus-secret-0123456789abcdef".to_vec()).unwrap(),
         school: SCHOOL.to_owned(),
+        token_secret: TokenSecret::new(b"test-token-secret-0123456789abcdef".to_vec()).unwrap(),
+        mail: None,
     }
 }
 
@@ -516,7 +519,7 @@ async fn hostile_requests_store_nothing() {
         let got = response.status().as_u16();
         let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap_or_default();
         let said = match &expected {
-            Expected::Failure(failure) => body["error"] == failure.message_fr().as_ref(),
+            Expected::Failure(failure) => body["error"] == failure.message_fr(),
             Expected::Field(field, message) => body["errors"][field] == message.as_str(),
             Expected::FieldAny(field) => {
                 let messages = serde_json::to_value(&schema.field(field).unwrap().messages).unwrap();

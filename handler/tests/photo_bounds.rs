@@ -23,17 +23,15 @@ use std::time::Duration;
 
 use form::Crop;
 use handler::multipart::MAX_BODY_BYTES;
-use handler::photo::{self, MAX_PARTS, MAX_SCANS, MEMORY_BUDGET, PhotoError};
+// `CPU_BOUND` is asserted in debug builds too: the decoders' generic code
+// (`jpeg_decoder::Decoder<&[u8]>`, png's and image-webp's decoders over a `Cursor`,
+// fast_image_resize's pixel loops) is instantiated, so compiled, in the handler crate, which the
+// workspace builds at `opt-level = 1` in the dev profile for that reason (unoptimised, they run 10
+// to 60 times slower).
+use handler::photo::{self, CPU_BOUND, MAX_PARTS, MAX_SCANS, MEMORY_BUDGET, PhotoError};
 use image::ImageEncoder;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-
-/// The CPU any file up to the body limit may take, on this machine. Asserted in debug builds too:
-/// the decoders' generic code (`jpeg_decoder::Decoder<&[u8]>`, png's and image-webp's decoders
-/// over a `Cursor`, fast_image_resize's pixel loops) is instantiated, so compiled, in the handler
-/// crate, which the workspace builds at `opt-level = 1` in the dev profile for that reason
-/// (unoptimised, they run 10 to 60 times slower).
-const CPU_BOUND: Duration = Duration::from_secs(2);
 
 struct Counting;
 

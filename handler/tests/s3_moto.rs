@@ -9,6 +9,7 @@ mod support;
 
 use std::io::Cursor;
 
+use handler::account::token::TokenSecret;
 use handler::cors::AllowedOrigins;
 use handler::idempotency::{DossierSecret, IdempotencyKey};
 use handler::{App, Config, ObjectKey, PutOutcome, S3Store, Store};
@@ -29,6 +30,8 @@ fn config() -> Config {
         allowed_origins,
         dossier_secret: secret(),
         school: "Lycée Sidoine Apollinaire".to_owned(),
+        token_secret: TokenSecret::new(b"test-token-secret-0123456789abcdef".to_vec()).unwrap(),
+        mail: None,
     }
 }
 

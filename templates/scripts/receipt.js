@@ -8,17 +8,20 @@
 //
 // It shows what the function stored, never what the inputs hold: after a replay the inputs may
 // have been edited, and the stored values are the normalised ones (trimmed, NFC, the e-mail's
-// domain in punycode). Its texts are the contract's (`messages.page`).
+// domain in punycode). Its texts are the contract's (`messages.page`, and `messages.account` for
+// the e-mail the function sent: #recu-courriel says whether it left, and « Renvoyer l’e-mail »
+// asks the function for the next one while its answer carries a resend token).
 
 /**
- * The receipt of `form`, with the `contract`, the `storage` (makeStorage), the `errors` (cleared
+ * The receipt of `form`, with the `contract`, its `rules` (makeRules, for `fill`), the `storage` (makeStorage), the `errors` (cleared
  * with the form), the form's `state` ({ get, set }) and `onReset()`, which empties what the form
  * holds outside its inputs (the photo, the camera).
  * Returns { show, restore, hideNotice, expireIfPast, newRequest, copyNumber, isShown,
  * onAfterPrint, onPageHide, onPageShow }.
  */
-function makeReceipt({ form, contract, storage, errors, state, onReset }) {
+function makeReceipt({ form, contract, rules, storage, errors, state, onReset }) {
   const texts = contract.messages.page;
+  const accountTexts = contract.messages.account;
   const $ = (id) => document.getElementById(id);
   const receipt = $('recu');
   const notice = $('recu-efface');
@@ -38,6 +41,7 @@ function makeReceipt({ form, contract, storage, errors, state, onReset }) {
     'recu-etablissement',
     'recu-filiere',
     'recu-envoi_etablissement',
+    'recu-courriel-texte',
     'slip-numero',
     'slip-nom',
     'slip-prenom',
@@ -77,8 +81,66 @@ function makeReceipt({ form, contract, storage, errors, state, onReset }) {
   }
 
   /**
-   * Shows the receipt of `details` ({ dossier, receivedAt, replay, demande }); `restored` when
-   * it comes back from the tab's storage on a reload, with its first expiry.
+   * The answer's `courriel` ({ envoye, email, jeton_renvoi }), or null when the function sends no
+   * e-mail (then the receipt says nothing of one).
+   */
+  function mailState(courriel) {
+    if (!courriel || typeof courriel !== 'object' || typeof courriel.envoye !== 'boolean') return null;
+    return {
+      envoye: courriel.envoye,
+      email: typeof courriel.email === 'string' ? courriel.email : '',
+      jeton_renvoi: typeof courriel.jeton_renvoi === 'string' ? courriel.jeton_renvoi : null,
+    };
+  }
+
+  /** Says where the e-mail stands (`sentText` when it left), and offers to send it again. */
+  function showMail(mail, sentText) {
+    $('recu-courriel').hidden = !mail;
+    if (!mail) return;
+    $('recu-courriel-texte').textContent = mail.envoye ? rules.fill(sentText, { email: mail.email }) : accountTexts.mail_failed;
+    $('recu-renvoyer').hidden = !mail.jeton_renvoi;
+  }
+
+  /** The function's address for « Renvoyer l’e-mail »: the form's, its last segment `renvoi`. */
+  const resendUrl = () => form.action.replace(/\/demande\/?$/, '/renvoi');
+
+  /** « Renvoyer l’e-mail »: asks the function for the next e-mail, and says what came of it. */
+  async function resendMail() {
+    if (!shown || !shown.courriel || !shown.courriel.jeton_renvoi) return;
+    const button = $('recu-renvoyer');
+    button.disabled = true;
+    const data = new FormData();
+    data.append('jeton', shown.courriel.jeton_renvoi);
+    let response = null;
+    let body = null;
+    try {
+      response = await fetch(resendUrl(), { method: 'POST', body: data, headers: { Accept: 'application/json' }, credentials: 'omit' });
+      body = await response.json().catch(() => null);
+    } catch {
+      response = null;
+    } finally {
+      button.disabled = false;
+    }
+    const status = $('recu-courriel-texte');
+    if (response && response.ok && body && typeof body.envoye === 'boolean') {
+      shown.courriel = mailState(body);
+      storage.writeReceipt(shown);
+      showMail(shown.courriel, accountTexts.resent);
+    } else if (response && response.status === 429) {
+      shown.courriel = { ...shown.courriel, jeton_renvoi: null };
+      storage.writeReceipt(shown);
+      showMail(shown.courriel, accountTexts.mail_sent);
+      status.textContent = accountTexts.resend_limit;
+    } else if (response && body && typeof body.error === 'string') {
+      status.textContent = body.error;
+    } else {
+      status.textContent = navigator.onLine === false ? texts.offline : texts.network;
+    }
+  }
+
+  /**
+   * Shows the receipt of `details` ({ dossier, receivedAt, replay, demande, courriel });
+   * `restored` when it comes back from the tab's storage on a reload, with its first expiry.
    */
   function show(details, restored) {
     const values = storedValues(details.demande);
@@ -102,6 +164,8 @@ function makeReceipt({ form, contract, storage, errors, state, onReset }) {
     };
     for (const [id, text] of Object.entries(shownTexts)) $(id).textContent = text;
     receipt.querySelector('.receipt-values').hidden = !values;
+    const mail = mailState(details.courriel);
+    showMail(mail, accountTexts.mail_sent);
     $('recu-deja').hidden = !details.replay;
     notice.hidden = true;
     form.hidden = true;
@@ -117,6 +181,7 @@ function makeReceipt({ form, contract, storage, errors, state, onReset }) {
       receivedAt: details.receivedAt,
       replay: details.replay,
       demande: values,
+      courriel: mail,
       expiresAt: storage.expiryFromNow(),
     };
     storage.writeReceipt(shown);
@@ -252,6 +317,7 @@ function makeReceipt({ form, contract, storage, errors, state, onReset }) {
   return Object.freeze({
     show,
     restore,
+    resendMail,
     hideNotice() {
       notice.hidden = true;
     },

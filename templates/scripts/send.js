@@ -101,6 +101,7 @@ function makeSend({ form, contract, rules, image, errors, photo, storage, receip
         receivedAt: typeof body.received_at === 'string' ? body.received_at : new Date().toISOString(),
         replay: body.replay === true,
         demande: body.demande,
+        courriel: body.courriel,
       });
       return;
     }

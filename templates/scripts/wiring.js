@@ -19,7 +19,7 @@ function startForm() {
   try {
     contract = JSON.parse(contractScript.textContent);
     const { limits, formats, messages } = contract;
-    if (!limits || !limits.upload || !formats || !messages || !messages.page || !messages.photo || !messages.answer) return;
+    if (!limits || !limits.upload || !formats || !messages || !messages.page || !messages.photo || !messages.answer || !messages.account) return;
     rules = makeRules(contract);
   } catch {
     return;
@@ -57,6 +57,7 @@ function startForm() {
   const receipt = makeReceipt({
     form,
     contract,
+    rules,
     storage,
     errors,
     state,
@@ -118,6 +119,7 @@ function startForm() {
   // Sending, and the receipt.
   form.addEventListener('submit', send.onSubmit);
   $('recu-copier').addEventListener('click', receipt.copyNumber);
+  $('recu-renvoyer').addEventListener('click', receipt.resendMail);
   $('recu-imprimer').addEventListener('click', () => window.print());
   $('recu-nouvelle').addEventListener('click', receipt.newRequest);
 

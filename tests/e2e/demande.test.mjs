@@ -81,7 +81,7 @@ async function open({ from = 'served', page: relPath = 'demande.html', javaScrip
   const context = await inBrowser.newContext({ viewport, javaScriptEnabled: javaScript, locale: 'fr-FR' });
   const record = { errors: [], offSite: [] };
   await context.route(
-    (url) => !['file:', 'data:', 'blob:'].includes(url.protocol) && url.origin !== stack.siteOrigin && !url.href.startsWith(stack.handlerUrl),
+    (url) => !['file:', 'data:', 'blob:'].includes(url.protocol) && url.origin !== stack.siteOrigin && !url.href.startsWith(stack.functionUrl),
     (route) => {
       record.offSite.push(route.request().url());
       return route.abort('blockedbyclient');
@@ -217,7 +217,10 @@ function compactOf(dossier) {
 async function assertStored(dossier, student, original) {
   const compact = compactOf(dossier);
   const prefix = `demandes/${compact}/`;
-  assert.deepEqual(await stack.s3.listKeys(prefix), [`${prefix}demande.json`, `${prefix}photo.jpg`]);
+  assert.deepEqual(await stack.s3.listKeys(prefix), [`${prefix}courriel-1.json`, `${prefix}demande.json`, `${prefix}photo.jpg`]);
+  // The e-mail with the activation link left through the stack's SES, and was noted.
+  const mail = JSON.parse((await stack.s3.getObject(`${prefix}courriel-1.json`)).bytes.toString('utf8'));
+  assert.deepEqual({ reason: mail.reason, sent: mail.sent }, { reason: 'demande', sent: true });
 
   const photo = await stack.s3.getObject(`${prefix}photo.jpg`);
   assert.equal(photo.contentType, 'image/jpeg');
@@ -308,9 +311,20 @@ describe('the request form, end to end', () => {
       await assertStored(dossier, STUDENT, REDUCED);
       assert.equal((await page.textContent('#slip-numero')).trim(), dossier, 'the slip carries the number');
       assert.equal((await page.textContent('#slip-nom')).trim(), STUDENT.nom);
+      const mailText = () => page.textContent('#recu-courriel-texte');
+      assert.ok((await mailText()).startsWith(`Un e-mail vient de partir vers ${STUDENT.email}\u202f:`), await mailText());
       await screenshots(page, 'form-receipt');
       assertClean(record);
       await assertAccessible(page, 'the receipt');
+
+      // « Renvoyer l’e-mail »: the next e-mail, noted beside the record, and said.
+      await page.click('#recu-renvoyer');
+      await page.waitForFunction(() => document.getElementById('recu-courriel-texte').textContent.includes('renvoyé'));
+      assert.equal(await mailText(), `L’e-mail vient d’être renvoyé vers ${STUDENT.email}.`);
+      const compact = compactOf(dossier);
+      assert.ok((await stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/courriel-2.json`));
+      assertClean(record);
+      await assertAccessible(page, 'the receipt after « Renvoyer l’e-mail »');
     } finally {
       await context.close();
     }
@@ -346,7 +360,7 @@ describe('the request form, end to end', () => {
       const dossier = await receiptNumber(page, formUrl);
       const added = (await stack.s3.listKeys('demandes/')).filter((key) => !before.includes(key));
       const prefix = `demandes/${compactOf(dossier)}/`;
-      assert.deepEqual(added, [`${prefix}demande.json`, `${prefix}photo.jpg`]);
+      assert.deepEqual(added, [`${prefix}courriel-1.json`, `${prefix}demande.json`, `${prefix}photo.jpg`]);
       assert.equal(posts.length, 1, 'the second click sent nothing');
       assertClean(record);
     } finally {
@@ -417,9 +431,18 @@ describe('the request form, end to end', () => {
       assert.equal(response.status(), 201, stack.handlerLog());
       const dossier = (await page.textContent('p.dossier')).trim();
       await assertStored(dossier, student, { width: 3264, height: 2448 });
+      assert.ok((await page.textContent('#courriel')).includes(`vers ${student.email}`), 'the receipt says where the e-mail went');
       await screenshots(page, 'nojs-receipt');
       assertClean(record);
       await assertAccessibleWithoutScripts(page, 'the handler’s receipt page');
+
+      // « Renvoyer l’e-mail » without JavaScript: a form post, and the function's page says so.
+      const [resent] = await Promise.all([page.waitForNavigation(), page.click('button:has-text("Renvoyer l’e-mail")')]);
+      assert.equal(resent.status(), 200, stack.handlerLog());
+      assert.equal((await page.textContent('#courriel')).trim(), `L’e-mail vient d’être renvoyé vers ${student.email}.`);
+      await screenshots(page, 'nojs-resent');
+      assertClean(record);
+      await assertAccessibleWithoutScripts(page, 'the handler’s resend page');
     } finally {
       await context.close();
     }

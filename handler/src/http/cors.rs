@@ -22,7 +22,7 @@ use lambda_http::tower::{Layer, Service};
 use lambda_http::{Body, Request, Response};
 
 /// The methods a page of the site may use.
-const METHODS: &str = "POST, OPTIONS";
+pub const METHODS: &str = "POST, OPTIONS";
 /// The request headers a page may set; both are CORS-safelisted for the values the form uses, but
 /// naming them keeps a `fetch` with an explicit `Accept` or `Content-Type` working.
 const HEADERS: &str = "Accept, Content-Type";

@@ -35,6 +35,10 @@ pub struct Trace {
     pub contract_mismatch: Option<String>,
     pub photo: Option<Duration>,
     pub store: Option<Duration>,
+    /// The e-mail: `sent`, `failed` (SES refused or did not answer; `error` says why), or
+    /// `limit` (sent as often as allowed already).
+    pub mail: Option<&'static str>,
+    pub mail_time: Option<Duration>,
 }
 
 impl Trace {
@@ -60,6 +64,8 @@ impl Trace {
                     contract_mismatch = self.contract_mismatch,
                     photo_ms = ms(self.photo),
                     store_ms = ms(self.store),
+                    mail = self.mail,
+                    mail_ms = ms(self.mail_time),
                     total_ms = total.as_millis() as u64,
                     "request"
                 )

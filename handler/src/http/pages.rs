@@ -16,11 +16,12 @@
 
 use html_escape::{encode_double_quoted_attribute_to_string, encode_text_to_string};
 
-use crate::http::response::{Failure, FieldError, Receipt};
+use crate::http::response::{Activated, ActivationForm, Failure, FieldError, MailReport, Receipt};
 
-/// The pages load nothing and run nothing; their only style is inline.
+/// The pages load nothing and run nothing; their only style is inline, and their forms (the
+/// activation's « Appliquer », « Renvoyer l’e-mail ») post to the function itself.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
-                       form-action 'none'; frame-ancestors 'none'";
+                       form-action 'self'; frame-ancestors 'none'";
 
 /// The document around every page: head, style sheet, `<main>`.
 const PAGE: &str = include_str!("pages/page.html");
@@ -36,6 +37,15 @@ const FAILURE: &str = include_str!("pages/failure.html");
 const BACK_LINK: &str = include_str!("pages/back-link.html");
 /// The way back in words, when it is not.
 const BACK_TEXT: &str = include_str!("pages/back-text.html");
+/// What the receipt says of the e-mail, with « Renvoyer l’e-mail » while it is allowed.
+const MAIL: &str = include_str!("pages/mail.html");
+const RESEND_FORM: &str = include_str!("pages/resend-form.html");
+/// The answer of « Renvoyer l’e-mail ».
+const MAIL_REPORT: &str = include_str!("pages/mail-report.html");
+const ACTIVATION: &str = include_str!("pages/activation.html");
+const ACTIVATED: &str = include_str!("pages/activated.html");
+/// A short remark above a page's text.
+const NOTE: &str = include_str!("pages/note.html");
 
 /// The titles of the pages that are not a [`Failure`]'s, shown in the tab and as the heading.
 const STORED_TITLE: &str = "Demande enregistrée";
@@ -126,8 +136,76 @@ pub fn receipt(receipt: &Receipt) -> String {
         ("etablissement", Value::Text(&summary.etablissement)),
         ("filiere", Value::Text(&summary.filiere)),
         ("envoi", Value::Text(envoi)),
+        ("mail", Value::Markup(&receipt.mail.as_ref().map(mail).unwrap_or_default())),
     ];
     page(title, &render(RECEIPT, &values))
+}
+
+/// What the receipt says of the e-mail.
+fn mail(report: &MailReport) -> Markup {
+    let texts = &crate::texts().account;
+    let message = if report.sent {
+        form::fill(&texts.mail_sent, &[("email", &report.email)])
+    } else {
+        texts.mail_failed.clone()
+    };
+    mail_block(&message, report.resend.as_deref())
+}
+
+/// A sentence on the e-mail, and « Renvoyer l’e-mail » with its token while it may be tried.
+fn mail_block(message: &str, resend: Option<&str>) -> Markup {
+    let label = &crate::texts().account.resend;
+    let resend = resend.map_or_else(Markup::default, |token| {
+        render(RESEND_FORM, &[("token", Value::Attribute(token)), ("label", Value::Text(label))])
+    });
+    render(MAIL, &[("message", Value::Text(message)), ("resend", Value::Markup(&resend))])
+}
+
+/// The answer of « Renvoyer l’e-mail »: sent again, or not, and the button while it may be tried.
+pub fn mail_report(report: &MailReport) -> String {
+    let texts = &crate::texts().account;
+    let message = if report.sent {
+        form::fill(&texts.resent, &[("email", &report.email)])
+    } else {
+        texts.mail_failed.clone()
+    };
+    let body = mail_block(&message, report.resend.as_deref());
+    let title = &texts.resend;
+    page(title, &render(MAIL_REPORT, &[("title", Value::Text(title)), ("mail", Value::Markup(&body))]))
+}
+
+/// The page of the e-mail's link: the setting, checked as the form chose, and « Appliquer ».
+pub fn activation(form: &ActivationForm) -> String {
+    let texts = &crate::texts().account;
+    let intro = form::fill(&texts.activation_intro, &[("dossier", &form.dossier)]);
+    let values = [
+        ("title", Value::Text(&texts.activation_title)),
+        ("intro", Value::Text(&intro)),
+        ("token", Value::Attribute(&form.token)),
+        ("checked", Value::Static(if form.envoi_etablissement { " checked" } else { "" })),
+        ("choice", Value::Text(&texts.send_to_school)),
+        ("apply", Value::Text(&texts.apply)),
+    ];
+    page(&texts.activation_title, &render(ACTIVATION, &values))
+}
+
+/// The confirmation: activated, where the card goes, and whether it was so before.
+pub fn activated(activated: &Activated) -> String {
+    let texts = &crate::texts().account;
+    let message = form::fill(&texts.activated, &[("dossier", &activated.dossier)]);
+    let card = if activated.envoi_etablissement { &texts.card_to_school } else { &texts.card_to_home };
+    let before = if activated.before {
+        render(NOTE, &[("message", Value::Text(&texts.already_activated))])
+    } else {
+        Markup::default()
+    };
+    let values = [
+        ("title", Value::Text(&texts.activated_title)),
+        ("before", Value::Markup(&before)),
+        ("message", Value::Text(&message)),
+        ("card", Value::Text(card)),
+    ];
+    page(&texts.activated_title, &render(ACTIVATED, &values))
 }
 
 /// The fields to fix, each with its label and what to do.
@@ -153,7 +231,7 @@ pub fn failure(failure: Failure, back: Option<&str>) -> String {
     };
     let message = failure.message_fr();
     let values =
-        [("title", Value::Text(title)), ("message", Value::Text(&message)), ("back", Value::Markup(&back))];
+        [("title", Value::Text(title)), ("message", Value::Text(message)), ("back", Value::Markup(&back))];
     page(title, &render(FAILURE, &values))
 }
 
@@ -181,6 +259,7 @@ mod tests {
             received_at: time::OffsetDateTime::UNIX_EPOCH,
             replay,
             summary: Summary::of(&crate::testing::demande()),
+            mail: None,
         }
     }
 
@@ -197,6 +276,8 @@ mod tests {
             Failure::Conflict,
             Failure::Unavailable,
             Failure::Internal,
+            Failure::LinkInvalid,
+            Failure::ResendLimit,
         ];
         let mut pages = vec![
             receipt(&stored(false)),
@@ -207,6 +288,26 @@ mod tests {
                 Some("https://a.fr/"),
             ),
         ];
+        let dossier = Dossier::from_seed(&[9; 32]);
+        let report = |sent, resend: Option<&str>| MailReport {
+            sent,
+            email: "lea.dupre@example.org".into(),
+            resend: resend.map(str::to_owned),
+        };
+        for mail in [report(true, Some("T.1.x")), report(false, Some("T.1.x")), report(false, None)] {
+            pages.push(receipt(&Receipt { mail: Some(mail.clone()), ..stored(false) }));
+            pages.push(mail_report(&mail));
+        }
+        for envoi_etablissement in [true, false] {
+            pages.push(activation(&ActivationForm {
+                dossier: dossier.clone(),
+                token: "T.1.x".into(),
+                envoi_etablissement,
+            }));
+            for before in [true, false] {
+                pages.push(activated(&Activated { dossier: dossier.clone(), envoi_etablissement, before }));
+            }
+        }
         for failure in failures {
             pages.push(super::failure(failure, None));
             pages.push(super::failure(failure, Some("https://a.fr/demande/")));
@@ -248,6 +349,7 @@ mod tests {
             received_at: time::OffsetDateTime::UNIX_EPOCH,
             replay: true,
             summary: Summary::of(&demande),
+            mail: None,
         };
         let page = super::receipt(&receipt);
         assert!(page.contains("<dt>Nom</dt><dd>&lt;Dupré &amp; fils&gt;</dd>"), "{page}");

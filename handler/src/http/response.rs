@@ -4,7 +4,6 @@
 //! page's `fetch` gets. The HTML pages are [`crate::http::pages`]'s, which render these types;
 //! putting the outcome, its status and its words on the wire is [`crate::http::respond`]'s.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use form::{Demande, Dossier};
@@ -24,6 +23,41 @@ pub enum Reply {
     Invalid(Vec<FieldError>),
     /// Anything else that stops the request.
     Failure(Failure),
+    /// The e-mail was sent again, or could not be (200 either way: the request is stored).
+    Mail(MailReport),
+    /// The activation page of the e-mail's link (200).
+    Activation(ActivationForm),
+    /// The account is activated, now or before (200).
+    Activated(Activated),
+}
+
+/// What the receipt and « Renvoyer l’e-mail » say of the e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailReport {
+    /// Whether SES took the latest e-mail.
+    pub sent: bool,
+    /// The address it went to, as stored (the student's own, shown back to them).
+    pub email: String,
+    /// The token of « Renvoyer l’e-mail », while more e-mails are allowed.
+    pub resend: Option<String>,
+}
+
+/// The activation page: the setting as the form chose it, and the token « Appliquer » sends back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationForm {
+    pub dossier: Dossier,
+    pub token: String,
+    pub envoi_etablissement: bool,
+}
+
+/// The confirmation of the activation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activated {
+    pub dossier: Dossier,
+    /// The setting applied.
+    pub envoi_etablissement: bool,
+    /// True when the account had been activated before, and nothing changed.
+    pub before: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +68,8 @@ pub struct Receipt {
     pub replay: bool,
     /// What is stored, for the student to check and print.
     pub summary: Summary,
+    /// The e-mail after the request; `None` when the deployment sends none.
+    pub mail: Option<MailReport>,
 }
 
 /// The stored values a receipt shows: the validated, normalised ones, which a replay (same
@@ -96,6 +132,10 @@ pub enum Failure {
     /// The store did not answer: a retry will complete the request.
     Unavailable,
     Internal,
+    /// A link's or a button's token is malformed, forged or expired.
+    LinkInvalid,
+    /// The e-mail was sent as many times as allowed.
+    ResendLimit,
 }
 
 impl Failure {
@@ -110,13 +150,19 @@ impl Failure {
             Failure::Conflict => StatusCode::CONFLICT,
             Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Failure::LinkInvalid => StatusCode::FORBIDDEN,
+            Failure::ResendLimit => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
-    /// The page title, from the contract's `[messages.answer]`.
+    /// The page title, from the contract's `[messages.answer]` (`[messages.account]` for the
+    /// links').
     pub fn title_fr(self) -> &'static str {
+        let account = &crate::texts().account;
         let texts = &crate::texts().answer;
         match self {
+            Failure::LinkInvalid => &account.link_invalid_title,
+            Failure::ResendLimit => &account.resend,
             Failure::NotFound => &texts.not_found_title,
             Failure::MethodNotAllowed => &texts.method_not_allowed_title,
             Failure::TooLarge => &texts.too_large_title,
@@ -130,9 +176,12 @@ impl Failure {
 
     /// What happened and what to do, for the student, from the contract's `[messages.answer]`
     /// (the page falls back on the same texts when it cannot read an answer).
-    pub fn message_fr(self) -> Cow<'static, str> {
+    pub fn message_fr(self) -> &'static str {
+        let account = &crate::texts().account;
         let texts = &crate::texts().answer;
-        Cow::Borrowed(match self {
+        match self {
+            Failure::LinkInvalid => &account.link_invalid,
+            Failure::ResendLimit => &account.resend_limit,
             Failure::TooLarge => &texts.too_large,
             Failure::NotFound => &texts.not_found,
             Failure::MethodNotAllowed => &texts.method_not_allowed,
@@ -141,7 +190,7 @@ impl Failure {
             Failure::Conflict => &texts.conflict,
             Failure::Unavailable => &texts.unavailable,
             Failure::Internal => &texts.internal,
-        })
+        }
     }
 }
 
@@ -151,6 +200,7 @@ impl Reply {
             Reply::Receipt(receipt) if receipt.replay => StatusCode::OK,
             Reply::Receipt(_) => StatusCode::CREATED,
             Reply::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Reply::Mail(_) | Reply::Activation(_) | Reply::Activated(_) => StatusCode::OK,
             Reply::Failure(failure) => failure.status(),
         }
     }
@@ -164,6 +214,17 @@ impl Reply {
                 "received_at": receipt.received_at.format(&Rfc3339).unwrap_or_default(),
                 "replay": receipt.replay,
                 "demande": receipt.summary,
+                "courriel": receipt.mail.as_ref().map(MailReport::json),
+            }),
+            Reply::Mail(report) => report.json(),
+            Reply::Activation(form) => json!({
+                "dossier": form.dossier.to_string(),
+                "envoi_etablissement": form.envoi_etablissement,
+            }),
+            Reply::Activated(activated) => json!({
+                "dossier": activated.dossier.to_string(),
+                "envoi_etablissement": activated.envoi_etablissement,
+                "deja_active": activated.before,
             }),
             Reply::Invalid(errors) => {
                 let errors: BTreeMap<&str, &str> =
@@ -175,18 +236,18 @@ impl Reply {
     }
 }
 
+impl MailReport {
+    /// `{"envoye": bool, "email": …, "jeton_renvoi": token or null}`.
+    fn json(&self) -> serde_json::Value {
+        json!({ "envoye": self.sent, "email": self.email, "jeton_renvoi": self.resend })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn receipt(replay: bool) -> Receipt {
-        Receipt {
-            dossier: Dossier::from_seed(&[5; 32]),
-            received_at: time::macros::datetime!(2025-09-01 08:30:00 UTC),
-            replay,
-            summary: Summary::of(&crate::testing::demande()),
-        }
-    }
+    use crate::testing::receipt;
 
     // Every outcome maps to its status; the user's mistakes are 4xx, only ours are 5xx.
     #[test]
@@ -205,6 +266,8 @@ mod tests {
             (Reply::Failure(Failure::Conflict), 409),
             (Reply::Failure(Failure::Unavailable), 503),
             (Reply::Failure(Failure::Internal), 500),
+            (Reply::Failure(Failure::LinkInvalid), 403),
+            (Reply::Failure(Failure::ResendLimit), 429),
         ];
         for (reply, status) in cases {
             assert_eq!(reply.status().as_u16(), status, "{reply:?}");

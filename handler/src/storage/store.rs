@@ -23,6 +23,17 @@ impl ObjectKey {
         ObjectKey(format!("demandes/{}/demande.json", dossier.compact()))
     }
 
+    /// `demandes/<dossier>/courriel-<n>.json`: the `n`-th e-mail about the request (1 the first),
+    /// written once its send was tried, with the outcome.
+    pub fn mailing(dossier: &Dossier, n: u8) -> ObjectKey {
+        ObjectKey(format!("demandes/{}/courriel-{n}.json", dossier.compact()))
+    }
+
+    /// `demandes/<dossier>/activation.json`: the account's activation and the setting applied.
+    pub fn activation(dossier: &Dossier) -> ObjectKey {
+        ObjectKey(format!("demandes/{}/activation.json", dossier.compact()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

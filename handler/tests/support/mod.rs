@@ -117,6 +117,7 @@ impl Drop for Moto {
 }
 
 /// Every key in `bucket`, sorted, with its ETag, to compare before and after.
+#[allow(dead_code)]
 pub async fn listing(client: &Client, bucket: &str) -> Vec<(String, String)> {
     let listed = client.list_objects_v2().bucket(bucket).send().await.unwrap();
     let mut keys: Vec<(String, String)> = listed
@@ -128,6 +129,42 @@ pub async fn listing(client: &Client, bucket: &str) -> Vec<(String, String)> {
     keys
 }
 
+/// The e-mails moto's SES kept, oldest first, as (to, subject, body): moto keeps the HTML body
+/// when a message has one. Read from moto's own `/moto-api/data.json`.
+#[allow(dead_code)]
+pub async fn sent_mails(moto: &str) -> Vec<(String, String, String)> {
+    let text = reqwest::get(format!("{moto}/moto-api/data.json")).await.unwrap().text().await.unwrap();
+    let data: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut found = Vec::new();
+    collect_messages(&data["ses"]["Message"], &mut found);
+    found
+}
+
+/// Walks moto's nesting (a list of messages, in its version; objects by account and region in
+/// others) down to the messages.
+fn collect_messages(value: &serde_json::Value, found: &mut Vec<(String, String, String)>) {
+    if let (Some(subject), Some(body)) = (value["subject"].as_str(), value["body"].as_str()) {
+        let to = value["destinations"]["ToAddresses"][0].as_str().unwrap_or_default().to_owned();
+        found.push((to, subject.to_owned(), body.to_owned()));
+    } else if let Some(children) = value.as_object() {
+        for child in children.values() {
+            collect_messages(child, found);
+        }
+    } else if let Some(children) = value.as_array() {
+        for child in children {
+            collect_messages(child, found);
+        }
+    }
+}
+
+/// The first link of an e-mail's HTML body (the activation link), its entities undone.
+#[allow(dead_code)]
+pub fn activation_link(body: &str) -> String {
+    let start = body.find("href=\"").expect("a link in the e-mail") + 6;
+    let end = start + body[start..].find('"').unwrap();
+    body[start..end].replace("&amp;", "&")
+}
+
 include!("fields.rs");
 
 /// A form posted through the function's own code ([`handler::App::handle`]) against moto, for the
@@ -136,6 +173,7 @@ include!("fields.rs");
 pub mod post {
     use aws_sdk_s3::Client;
     use aws_sdk_s3::config::Credentials;
+    use handler::account::token::TokenSecret;
     use handler::cors::AllowedOrigins;
     use handler::idempotency::{DossierSecret, IdempotencyKey};
     use handler::{App, Config, S3Store, Store};
@@ -160,6 +198,8 @@ pub mod post {
             allowed_origins: AllowedOrigins::parse(ORIGIN).unwrap().unwrap(),
             dossier_secret: secret(),
             school: "Lycée Sidoine Apollinaire".to_owned(),
+            token_secret: TokenSecret::new(b"test-token-secret-0123456789abcdef".to_vec()).unwrap(),
+            mail: None,
         }
     }
 

@@ -1,0 +1,300 @@
+//! What follows a stored request: the e-mail with the activation link (sent once the record is
+//! committed, and again on « Renvoyer l’e-mail »), and the activation page it opens. Each acts on
+//! one dossier through a token ([`crate::account::token`]): the e-mail's link carries an
+//! activation token, the receipt a resend token, and neither is the bare number.
+//!
+//! Opening the link changes nothing (mail scanners open links): the page only shows the setting;
+//! « Appliquer », a POST, activates. A failed send loses nothing: the request is stored before,
+//! the receipt says the e-mail did not leave and offers to send it again, up to
+//! [`MAX_MAILS`] e-mails in all.
+
+use std::time::Instant;
+
+use form::{Demande, Dossier};
+use lambda_http::{Request, RequestExt};
+use time::OffsetDateTime;
+
+use super::{App, MAIL_DEADLINE, Route};
+use crate::account::token::Purpose;
+use crate::http::log::Trace;
+use crate::http::multipart;
+use crate::http::response::{Activated, ActivationForm, Failure, MailReport, Reply};
+use crate::mail::{self, Mailer};
+use crate::storage::account::{self, MAX_MAILS, MailReason, MailRecord, StoredFields};
+use crate::storage::store::{Store, StoreError};
+
+/// The form field that carries a token in a POST.
+const TOKEN_FIELD: &str = "jeton";
+/// The activation form's checkbox.
+const SEND_TO_SCHOOL_FIELD: &str = "envoi_etablissement";
+
+impl<S: Store, M: Mailer> App<S, M> {
+    /// The e-mail after a committed request: sent now if none was (a replay whose first try
+    /// stopped before the e-mail sends it), else the state of the latest. `None` when the
+    /// deployment sends none. Bounded by [`MAIL_DEADLINE`]: past it, or if SES refuses, the
+    /// receipt says the e-mail did not leave.
+    pub(super) async fn mail_after_commit(
+        &self,
+        dossier: &Dossier,
+        demande: &Demande,
+        now: OffsetDateTime,
+        trace: &mut Trace,
+    ) -> Option<MailReport> {
+        self.outbox.as_ref()?;
+        let fields = StoredFields::of(demande);
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(MAIL_DEADLINE, async {
+            match account::latest_mail(&self.store, dossier).await? {
+                Some(latest) => Ok((latest.n, latest.record.sent, None)),
+                None => {
+                    let (sent, error) =
+                        self.send_and_note(dossier, &fields, 1, MailReason::Demande, now).await?;
+                    Ok::<_, StoreError>((1, sent, error))
+                }
+            }
+        })
+        .await;
+        trace.mail_time = Some(started.elapsed());
+        let (n, sent) = match outcome {
+            Ok(Ok((n, sent, error))) => {
+                trace.mail = Some(if sent { "sent" } else { "failed" });
+                if let Some(error) = error {
+                    trace.error = Some(error);
+                }
+                (n, sent)
+            }
+            // The request is stored: the student gets the receipt, with the e-mail to send again.
+            Ok(Err(error)) => {
+                trace.mail = Some("failed");
+                trace.error = Some(error.to_string());
+                (1, false)
+            }
+            Err(_) => {
+                trace.mail = Some("failed");
+                trace.error = Some(format!("the e-mail did not finish within {} s", MAIL_DEADLINE.as_secs()));
+                (1, false)
+            }
+        };
+        Some(self.report(dossier, &fields, n, sent, now))
+    }
+
+    /// Sends e-mail number `n` and notes it: whether SES took it, and why not.
+    async fn send_and_note(
+        &self,
+        dossier: &Dossier,
+        fields: &StoredFields,
+        n: u8,
+        reason: MailReason,
+        now: OffsetDateTime,
+    ) -> Result<(bool, Option<String>), StoreError> {
+        let Some(outbox) = &self.outbox else { return Ok((false, None)) };
+        let token = self.tokens.issue(Purpose::Activation, dossier, now);
+        let link = format!("{}/{}?{TOKEN_FIELD}={token}", outbox.function_url, Route::Activation.segment());
+        let message = mail::compose(&mail::Activation {
+            to: &fields.email,
+            prenom: &fields.prenom,
+            dossier,
+            etablissement: &fields.etablissement,
+            link: &link,
+            expires: now + Purpose::Activation.lifetime(),
+        });
+        let sent = outbox.mailer.send(&message).await;
+        let record = MailRecord { tried_at: now, reason, sent: sent.is_ok() };
+        // Noted after the send: a note never claims an e-mail that was not tried. If another try
+        // noted this number meanwhile, both were sent; the count still holds within one.
+        account::note_mail(&self.store, dossier, n, &record).await?;
+        Ok((sent.is_ok(), sent.err().map(|error| error.to_string())))
+    }
+
+    /// What the receipt says after e-mail `n`: sent or not, and the resend token while fewer than
+    /// [`MAX_MAILS`] were tried.
+    fn report(
+        &self,
+        dossier: &Dossier,
+        fields: &StoredFields,
+        n: u8,
+        sent: bool,
+        now: OffsetDateTime,
+    ) -> MailReport {
+        MailReport {
+            sent,
+            email: fields.email.clone(),
+            resend: (n < MAX_MAILS).then(|| self.tokens.issue(Purpose::Resend, dossier, now)),
+        }
+    }
+
+    /// « Renvoyer l’e-mail »: the next e-mail, to the stored address, while fewer than
+    /// [`MAX_MAILS`] were tried.
+    pub(super) async fn resend(&self, request: Request, now: OffsetDateTime) -> (Reply, Trace) {
+        let mut trace = Trace::default();
+        let (dossier, _) = match self.token_form(request, Purpose::Resend, now, &mut trace).await {
+            Ok(form) => form,
+            Err(reply) => return (reply, trace),
+        };
+        if self.outbox.is_none() {
+            return (Reply::Failure(Failure::NotFound), trace.failed("no sender configured"));
+        }
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(MAIL_DEADLINE, async {
+            let Some(fields) = account::stored_fields(&self.store, &dossier).await? else {
+                return Ok(None);
+            };
+            let next = account::latest_mail(&self.store, &dossier).await?.map_or(1, |latest| latest.n + 1);
+            if next > MAX_MAILS {
+                return Ok(Some((fields, next, None)));
+            }
+            let sent = self.send_and_note(&dossier, &fields, next, MailReason::Renvoi, now).await?;
+            Ok::<_, StoreError>(Some((fields, next, Some(sent))))
+        })
+        .await;
+        trace.mail_time = Some(started.elapsed());
+        match outcome {
+            Ok(Ok(Some((fields, n, Some((sent, error)))))) => {
+                trace.mail = Some(if sent { "sent" } else { "failed" });
+                trace.error = error;
+                (Reply::Mail(self.report(&dossier, &fields, n, sent, now)), trace)
+            }
+            Ok(Ok(Some((_, _, None)))) => {
+                trace.mail = Some("limit");
+                (Reply::Failure(Failure::ResendLimit), trace)
+            }
+            // A valid token for a dossier without a record: erased since.
+            Ok(Ok(None)) => {
+                (Reply::Failure(Failure::LinkInvalid), trace.failed("no record for this dossier"))
+            }
+            Ok(Err(error)) => (Reply::Failure(Failure::Unavailable), trace.failed(error)),
+            Err(_) => {
+                (Reply::Failure(Failure::Unavailable), trace.failed("the resend did not finish in time"))
+            }
+        }
+    }
+
+    /// The e-mail's link: the activation page, with the setting as stored (the activation's if
+    /// done, else the form's). Changes nothing.
+    pub(super) async fn activation_page(&self, request: &Request, now: OffsetDateTime) -> (Reply, Trace) {
+        let mut trace = Trace::default();
+        let token = query_token(request).unwrap_or_default();
+        let dossier = match self.tokens.verify(Purpose::Activation, &token, now) {
+            Ok(dossier) => dossier,
+            Err(error) => return (Reply::Failure(Failure::LinkInvalid), trace.failed(error)),
+        };
+        trace.dossier = Some(dossier.to_string());
+        let read = async {
+            let Some(fields) = account::stored_fields(&self.store, &dossier).await? else { return Ok(None) };
+            let activation = account::activation(&self.store, &dossier).await?;
+            Ok::<_, StoreError>(Some((fields, activation)))
+        };
+        match tokio::time::timeout(MAIL_DEADLINE, read).await {
+            Ok(Ok(Some((_, Some(activation))))) => (
+                Reply::Activated(Activated {
+                    dossier,
+                    envoi_etablissement: activation.envoi_etablissement,
+                    before: true,
+                }),
+                trace,
+            ),
+            Ok(Ok(Some((fields, None)))) => (
+                Reply::Activation(ActivationForm {
+                    dossier,
+                    token,
+                    envoi_etablissement: fields.envoi_etablissement,
+                }),
+                trace,
+            ),
+            Ok(Ok(None)) => {
+                (Reply::Failure(Failure::LinkInvalid), trace.failed("no record for this dossier"))
+            }
+            Ok(Err(error)) => (Reply::Failure(Failure::Unavailable), trace.failed(error)),
+            Err(_) => {
+                (Reply::Failure(Failure::Unavailable), trace.failed("the store did not answer in time"))
+            }
+        }
+    }
+
+    /// « Appliquer »: activates the account with the setting sent, once; a second time shows the
+    /// first activation, unchanged.
+    pub(super) async fn activate(&self, request: Request, now: OffsetDateTime) -> (Reply, Trace) {
+        let mut trace = Trace::default();
+        let (dossier, form) = match self.token_form(request, Purpose::Activation, now, &mut trace).await {
+            Ok(form) => form,
+            Err(reply) => return (reply, trace),
+        };
+        // An unchecked box sends nothing.
+        let envoi_etablissement = form.text.get(SEND_TO_SCHOOL_FIELD).is_some_and(|value| value == "oui");
+        let activation = account::Activation { activated_at: now, envoi_etablissement };
+        let write = async {
+            if account::stored_fields(&self.store, &dossier).await?.is_none() {
+                return Ok(None);
+            }
+            account::activate(&self.store, &dossier, &activation).await.map(Some)
+        };
+        match tokio::time::timeout(MAIL_DEADLINE, write).await {
+            Ok(Ok(Some(stored))) => {
+                let before = stored != activation;
+                (
+                    Reply::Activated(Activated {
+                        dossier,
+                        envoi_etablissement: stored.envoi_etablissement,
+                        before,
+                    }),
+                    trace,
+                )
+            }
+            Ok(Ok(None)) => {
+                (Reply::Failure(Failure::LinkInvalid), trace.failed("no record for this dossier"))
+            }
+            Ok(Err(error)) => (Reply::Failure(Failure::Unavailable), trace.failed(error)),
+            Err(_) => {
+                (Reply::Failure(Failure::Unavailable), trace.failed("the store did not answer in time"))
+            }
+        }
+    }
+
+    /// A small form posted by one of the function's pages, with a token for `purpose`: the dossier
+    /// it stands for and the form's fields, or the reply that refuses it (its reason in `trace`).
+    async fn token_form(
+        &self,
+        request: Request,
+        purpose: Purpose,
+        now: OffsetDateTime,
+        trace: &mut Trace,
+    ) -> Result<(Dossier, multipart::FormData), Reply> {
+        let content_type = request
+            .headers()
+            .get(lambda_http::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let known = [TOKEN_FIELD, SEND_TO_SCHOOL_FIELD].map(str::to_owned).into_iter().collect();
+        // No photo field: a part named otherwise is ignored, as any unknown part is.
+        let form = match multipart::parse(request.body(), content_type.as_deref(), &known, "").await {
+            Ok(form) => form,
+            Err(error) => {
+                trace.error = Some(error.to_string());
+                return Err(Reply::Failure(Failure::Malformed));
+            }
+        };
+        let token = form.text.get(TOKEN_FIELD).map_or("", String::as_str);
+        match self.tokens.verify(purpose, token, now) {
+            Ok(dossier) => {
+                trace.dossier = Some(dossier.to_string());
+                Ok((dossier, form))
+            }
+            Err(error) => {
+                trace.error = Some(error.to_string());
+                Err(Reply::Failure(Failure::LinkInvalid))
+            }
+        }
+    }
+}
+
+/// The link's token: from the query parameters the runtime parsed out of the event, or from the
+/// URI's query (a request that did not come through an event, as in the unit tests).
+fn query_token(request: &Request) -> Option<String> {
+    if let Some(token) = request.query_string_parameters_ref().and_then(|query| query.first(TOKEN_FIELD)) {
+        return Some(token.to_owned());
+    }
+    let query = request.uri().query()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == TOKEN_FIELD)
+        .map(|(_, value)| value.into_owned())
+}

@@ -1,0 +1,190 @@
+//! What happens to a request after it is stored, kept as objects beside its record, each written
+//! once: the e-mails sent about it (`courriel-<n>.json`, at most [`MAX_MAILS`]) and the account's
+//! activation (`activation.json`). Written after the send or the click they note, so that nothing
+//! claims what did not happen; the record itself is never touched.
+//!
+//! Rejected: counters and states inside `demande.json` (an overwrite, and a lost update when two
+//! tries race); a list call to find the latest e-mail (a permission and a page of keys for what
+//! at most [`MAX_MAILS`] reads answer).
+
+use form::{Demande, Dossier};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::storage::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError};
+
+/// The e-mails one request may get: the first, and two sent again at the student's request.
+pub const MAX_MAILS: u8 = 3;
+
+/// Why an e-mail was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailReason {
+    /// Right after the request was stored.
+    Demande,
+    /// The student asked for it again.
+    Renvoi,
+}
+
+/// One e-mail as `courriel-<n>.json` keeps it: when and why it was tried, and whether SES took it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailRecord {
+    #[serde(with = "time::serde::rfc3339")]
+    pub tried_at: OffsetDateTime,
+    pub reason: MailReason,
+    /// Whether SES accepted the message (not whether it reached the mailbox: SES cannot say).
+    pub sent: bool,
+}
+
+/// The latest e-mail about a dossier, and its number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatestMail {
+    pub n: u8,
+    pub record: MailRecord,
+}
+
+/// The latest e-mail noted for `dossier`, `None` before the first. Reads the numbers in turn: a
+/// gap cannot happen, since each is written only once the one before it exists.
+pub async fn latest_mail<S: Store>(store: &S, dossier: &Dossier) -> Result<Option<LatestMail>, StoreError> {
+    let mut latest = None;
+    for n in 1..=MAX_MAILS {
+        let Some(object) = store.get(&ObjectKey::mailing(dossier, n)).await? else { break };
+        let record = serde_json::from_slice(&object.bytes)
+            .map_err(|error| StoreError(format!("{} unreadable: {error}", ObjectKey::mailing(dossier, n))))?;
+        latest = Some(LatestMail { n, record });
+    }
+    Ok(latest)
+}
+
+/// Notes e-mail `n`. `false` when another try noted that number first (two sends raced).
+pub async fn note_mail<S: Store>(
+    store: &S,
+    dossier: &Dossier,
+    n: u8,
+    record: &MailRecord,
+) -> Result<bool, StoreError> {
+    let json = serde_json::to_vec_pretty(record).expect("a mail record always serialises");
+    let outcome = store
+        .put_if_absent(&ObjectKey::mailing(dossier, n), &json, "application/json", &Metadata::new())
+        .await?;
+    Ok(outcome == PutOutcome::Created)
+}
+
+/// The account's activation as `activation.json` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activation {
+    #[serde(with = "time::serde::rfc3339")]
+    pub activated_at: OffsetDateTime,
+    /// « Je souhaite que mon Pass’Région soit envoyé directement dans mon établissement ».
+    pub envoi_etablissement: bool,
+}
+
+/// The activation of `dossier`, if it was activated.
+pub async fn activation<S: Store>(store: &S, dossier: &Dossier) -> Result<Option<Activation>, StoreError> {
+    let key = ObjectKey::activation(dossier);
+    let Some(object) = store.get(&key).await? else { return Ok(None) };
+    serde_json::from_slice(&object.bytes)
+        .map(Some)
+        .map_err(|error| StoreError(format!("{key} unreadable: {error}")))
+}
+
+/// Activates the account with `activation`, or gives the activation stored first: activating twice
+/// (a double click, two tabs) changes nothing.
+pub async fn activate<S: Store>(
+    store: &S,
+    dossier: &Dossier,
+    activation: &Activation,
+) -> Result<Activation, StoreError> {
+    let json = serde_json::to_vec_pretty(activation).expect("an activation always serialises");
+    let key = ObjectKey::activation(dossier);
+    match store.put_if_absent(&key, &json, "application/json", &Metadata::new()).await? {
+        PutOutcome::Created => Ok(activation.clone()),
+        PutOutcome::AlreadyExists => {
+            self::activation(store, dossier).await?.ok_or_else(|| StoreError(format!("{key} vanished")))
+        }
+    }
+}
+
+/// The part of `demande.json` that later steps read: the validated fields.
+#[derive(Deserialize)]
+struct StoredDemande {
+    demande: StoredFields,
+}
+
+/// The fields the e-mail and the activation page need.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StoredFields {
+    pub prenom: String,
+    pub email: String,
+    pub etablissement: String,
+    pub envoi_etablissement: bool,
+}
+
+impl StoredFields {
+    pub fn of(demande: &Demande) -> StoredFields {
+        StoredFields {
+            prenom: demande.prenom.clone(),
+            email: demande.email.clone(),
+            etablissement: demande.etablissement.clone(),
+            envoi_etablissement: demande.envoi_etablissement,
+        }
+    }
+}
+
+/// The stored fields of `dossier`'s request, `None` when no request has this number.
+pub async fn stored_fields<S: Store>(
+    store: &S,
+    dossier: &Dossier,
+) -> Result<Option<StoredFields>, StoreError> {
+    let key = ObjectKey::record(dossier);
+    let Some(object) = store.get(&key).await? else { return Ok(None) };
+    serde_json::from_slice::<StoredDemande>(&object.bytes)
+        .map(|record| Some(record.demande))
+        .map_err(|error| StoreError(format!("{key} unreadable: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::store::memory::MemoryStore;
+    use time::macros::datetime;
+
+    const AT: OffsetDateTime = datetime!(2026-09-01 08:30:00 UTC);
+
+    fn mail(sent: bool) -> MailRecord {
+        MailRecord { tried_at: AT, reason: MailReason::Demande, sent }
+    }
+
+    // E-mails are noted in turn, once each; the latest is the last noted.
+    #[tokio::test]
+    async fn mails_are_noted_once_each() {
+        let store = MemoryStore::default();
+        let dossier = Dossier::from_seed(&[1; 32]);
+        assert_eq!(latest_mail(&store, &dossier).await.unwrap(), None);
+        assert!(note_mail(&store, &dossier, 1, &mail(false)).await.unwrap());
+        assert!(!note_mail(&store, &dossier, 1, &mail(true)).await.unwrap(), "a number is noted once");
+        let resent = MailRecord { reason: MailReason::Renvoi, ..mail(true) };
+        assert!(note_mail(&store, &dossier, 2, &resent).await.unwrap());
+        assert_eq!(latest_mail(&store, &dossier).await.unwrap(), Some(LatestMail { n: 2, record: resent }));
+        let json = store.get(&ObjectKey::mailing(&dossier, 2)).await.unwrap().unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&json.bytes).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({ "tried_at": "2026-09-01T08:30:00Z", "reason": "renvoi", "sent": true })
+        );
+    }
+
+    // The first activation stays: a second one gets it back and changes nothing.
+    #[tokio::test]
+    async fn activation_happens_once() {
+        let store = MemoryStore::default();
+        let dossier = Dossier::from_seed(&[2; 32]);
+        assert_eq!(activation(&store, &dossier).await.unwrap(), None);
+        let first = Activation { activated_at: AT, envoi_etablissement: true };
+        assert_eq!(activate(&store, &dossier, &first).await.unwrap(), first);
+        let second =
+            Activation { activated_at: datetime!(2026-09-02 10:00:00 UTC), envoi_etablissement: false };
+        assert_eq!(activate(&store, &dossier, &second).await.unwrap(), first);
+        assert_eq!(activation(&store, &dossier).await.unwrap(), Some(first));
+    }
+}

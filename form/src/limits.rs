@@ -66,6 +66,14 @@ pub const SEND_TIMEOUT_MS: u32 = 90_000;
 /// that on a shared computer (CDI, computer room) the next student does not find them.
 pub const KEEP_MINUTES: u32 = 30;
 
+/// The e-mails one request may get: the first, and two sent again at the student's request
+/// (« Renvoyer l’e-mail »).
+pub const MAX_MAILS: u8 = 3;
+
+/// The failed sign-ins a dossier takes before its personal space refuses every other, the right
+/// date included (the e-mail's link still opens it; the secretariat can help).
+pub const MAX_FAILED_SIGNINS: u8 = 5;
+
 /// How often an open page compares the clock with those expiry times: a single long timer would
 /// be late after the computer slept.
 pub const EXPIRY_CHECK_MS: u32 = 15_000;

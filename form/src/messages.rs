@@ -5,7 +5,7 @@
 //!
 //! A text may hold placeholders. The fixed ones, replaced when the file is read so that texts
 //! follow the limits: `{max_photo}` (`4 Mo`), `{max_output}` (`200 Ko`), `{min_frame_width}`,
-//! `{min_frame_height}` and `{keep_minutes}`. Others are filled when the text is shown (a photo's
+//! `{min_frame_height}`, `{keep_minutes}` and `{max_failed_signins}`. Others are filled when the text is shown (a photo's
 //! size, say): each text lists the ones it may use, and any other is an error with its line.
 
 use std::fmt::Display;
@@ -202,6 +202,27 @@ texts! {
         card_to_home,
         /// The confirmation, when the account was activated before: nothing changed.
         already_activated,
+        /// The link from the confirmation to the personal space.
+        space_link,
+        /// Title of the personal space's sign-in page.
+        signin_title,
+        /// What the sign-in asks for.
+        signin_intro,
+        /// Label: the dossier number.
+        signin_dossier,
+        /// Label: the date of birth.
+        signin_birth,
+        /// The sign-in button.
+        signin_button,
+        /// The one answer to an unknown number, a wrong date, and a dossier with too many failed
+        /// tries.
+        signin_failed,
+        /// Title of the personal space (the handout's « Mes Cartes »).
+        cards_title,
+        /// The status before the activation.
+        status_received,
+        /// The status once activated.
+        status_activated,
     }
 }
 
@@ -241,13 +262,14 @@ impl TextsFile {
 }
 
 /// The placeholders replaced when the file is read.
-fn fixed_placeholders() -> [(&'static str, String); 5] {
+fn fixed_placeholders() -> [(&'static str, String); 6] {
     [
         ("max_photo", limits::max_photo_fr()),
         ("max_output", limits::max_output_fr()),
         ("min_frame_width", MIN_FRAME_WIDTH.to_string()),
         ("min_frame_height", MIN_FRAME_HEIGHT.to_string()),
         ("keep_minutes", KEEP_MINUTES.to_string()),
+        ("max_failed_signins", limits::MAX_FAILED_SIGNINS.to_string()),
     ]
 }
 

@@ -24,6 +24,26 @@ pub struct SiteConfig {
     pub base_url: Option<String>,
     /// Where the request form posts (the handler's public URL).
     pub form_endpoint: String,
+    /// Who is responsible for the requests' personal data (the GDPR controller), as the privacy
+    /// page names it: `{{ responsable_traitement }}`. Optional, like the keys below: a page that
+    /// uses the placeholder of a key `site.toml` leaves out does not build.
+    #[serde(default)]
+    pub data_controller: Option<String>,
+    /// How to reach the controller, to ask a question or use one's rights: `{{ contact_responsable }}`.
+    #[serde(default)]
+    pub data_controller_contact: Option<String>,
+    /// How to reach the school's secretariat, where the « document à rendre » goes and students
+    /// ask for help: `{{ contact_secretariat }}`.
+    #[serde(default)]
+    pub school_contact: Option<String>,
+    /// How long the school keeps a request and its photo, as the school's own commitment (the
+    /// handler deletes nothing by itself): `{{ duree_conservation }}`.
+    #[serde(default)]
+    pub data_retention: Option<String>,
+    /// The AWS region where the handler, its bucket and SES run, as AWS names it (`Europe
+    /// (Paris)`): `{{ region_hebergement }}`.
+    #[serde(default)]
+    pub hosting_region: Option<String>,
     /// The submission limits the handler applies, for the pages that name them; not a setting:
     /// `site.toml` cannot change them (a `limits` key there is an unknown field).
     #[serde(skip_deserializing)]
@@ -40,6 +60,10 @@ pub struct Limits {
     pub max_photo_bytes: usize,
     /// The largest request body the handler takes: the form's script refuses to send more.
     pub max_body_bytes: usize,
+    /// How long the form's tab keeps the answers and the receipt, as French text: `30 minutes`.
+    pub keep_time: String,
+    /// The size of the stored ID photo, as French text: `413 × 531 pixels`.
+    pub photo_pixels: String,
 }
 
 impl Default for Limits {
@@ -48,6 +72,12 @@ impl Default for Limits {
             max_photo: form::limits::max_photo_fr(),
             max_photo_bytes: form::limits::MAX_PHOTO_BYTES,
             max_body_bytes: form::limits::MAX_BODY_BYTES,
+            keep_time: format!("{}\u{202f}minutes", form::limits::KEEP_MINUTES),
+            photo_pixels: format!(
+                "{} × {}\u{202f}pixels",
+                form::limits::OUTPUT_WIDTH,
+                form::limits::OUTPUT_HEIGHT
+            ),
         }
     }
 }
@@ -70,6 +100,31 @@ impl SiteConfig {
         }
         config.school_name = config.school_name.trim().to_owned();
         config.school_town = config.school_town.trim().to_owned();
+
+        // The privacy page's settings: optional, but never blank, and plain text since they are
+        // written into the pages' Markdown.
+        for (key, what, value) in [
+            ("data_controller", "who is responsible for the requests' data", &mut config.data_controller),
+            (
+                "data_controller_contact",
+                "how to reach the one responsible",
+                &mut config.data_controller_contact,
+            ),
+            ("school_contact", "how to reach the school's secretariat", &mut config.school_contact),
+            ("data_retention", "how long the school keeps a request", &mut config.data_retention),
+            ("hosting_region", "the AWS region the service runs in", &mut config.hosting_region),
+        ] {
+            let Some(text) = value.as_mut() else { continue };
+            if text.trim().is_empty() {
+                return Err(fail(format!("`{key}` is empty: say {what}, since the pages show it")));
+            }
+            if text.contains(['\n', '\r', '{', '}', '<', '>']) {
+                return Err(fail(format!(
+                    "`{key}` must be plain text on one line (no braces or angle brackets)"
+                )));
+            }
+            *text = text.trim().to_owned();
+        }
 
         if !config.region_url.starts_with("https://") {
             return Err(fail(format!(
@@ -120,13 +175,32 @@ impl SiteConfig {
             "ville" => Some(&self.school_town),
             "url_region" => Some(&self.region_url),
             "poids_photo_max" => Some(&self.limits.max_photo),
+            "duree_onglet" => Some(&self.limits.keep_time),
+            "taille_photo" => Some(&self.limits.photo_pixels),
+            "responsable_traitement" => self.data_controller.as_deref(),
+            "contact_responsable" => self.data_controller_contact.as_deref(),
+            "contact_secretariat" => self.school_contact.as_deref(),
+            "duree_conservation" => self.data_retention.as_deref(),
+            "region_hebergement" => self.hosting_region.as_deref(),
             _ => None,
         }
     }
 
-    /// The names authors may use as placeholders, for error messages.
-    pub const PLACEHOLDERS: &'static [&'static str] =
-        &["etablissement", "ville", "url_region", "poids_photo_max"];
+    /// The names authors may use as placeholders, for error messages. The last five have a
+    /// value only when `site.toml` sets their key.
+    pub const PLACEHOLDERS: &'static [&'static str] = &[
+        "etablissement",
+        "ville",
+        "url_region",
+        "poids_photo_max",
+        "duree_onglet",
+        "taille_photo",
+        "responsable_traitement",
+        "contact_responsable",
+        "contact_secretariat",
+        "duree_conservation",
+        "region_hebergement",
+    ];
 }
 
 /// An absolute http(s) address with no whitespace.
@@ -144,10 +218,37 @@ school_town = "Clermont-Ferrand"
 region_url = "https://www.auvergnerhonealpes.fr/passregion"
 language = "fr"
 form_endpoint = "http://127.0.0.1:9000/lambda-url/handler/demande"
+data_controller = "le lycée, représenté par son chef d’établissement"
+data_controller_contact = "par e-mail à direction@lycee.fr"
+school_contact = "Le secrétariat est ouvert du lundi au vendredi."
+data_retention = "L’établissement garde votre demande jusqu’au 31 août."
+hosting_region = "Europe (Paris)"
 "#;
+
+    /// The privacy page's settings: (key, its placeholder, its value in [`VALID`]).
+    const PRIVACY: [(&str, &str, &str); 5] = [
+        ("data_controller", "responsable_traitement", "le lycée, représenté par son chef d’établissement"),
+        ("data_controller_contact", "contact_responsable", "par e-mail à direction@lycee.fr"),
+        ("school_contact", "contact_secretariat", "Le secrétariat est ouvert du lundi au vendredi."),
+        ("data_retention", "duree_conservation", "L’établissement garde votre demande jusqu’au 31 août."),
+        ("hosting_region", "region_hebergement", "Europe (Paris)"),
+    ];
 
     fn parse(text: &str) -> Result<SiteConfig> {
         SiteConfig::parse(text, Path::new("content/site.toml"))
+    }
+
+    /// [`VALID`] with the line of `key` replaced by `line` (empty: the key left out).
+    fn with_line(key: &str, line: &str) -> String {
+        let prefix = format!("{key} = ");
+        let found = VALID.lines().filter(|l| l.starts_with(&prefix)).count();
+        assert_eq!(found, 1, "{key} is not in VALID");
+        VALID
+            .lines()
+            .map(|l| if l.starts_with(&prefix) { line } else { l })
+            .filter(|l| !l.is_empty())
+            .map(|l| format!("{l}\n"))
+            .collect()
     }
 
     // The shipped shape parses, and the optional base URL defaults to none.
@@ -175,6 +276,60 @@ form_endpoint = "http://127.0.0.1:9000/lambda-url/handler/demande"
         let message =
             parse(&format!("{VALID}limits = {{ max_photo = \"9 Mo\" }}\n")).unwrap_err().to_string();
         assert!(message.contains("unknown field `limits`"), "{message}");
+    }
+
+    // How long the tab keeps the answers, and the stored photo's size, are the contract's own,
+    // in French typography.
+    #[test]
+    fn contract_placeholders_are_the_contracts() {
+        let config = parse(VALID).unwrap();
+        assert_eq!(config.placeholder("duree_onglet"), Some("30\u{202f}minutes"));
+        assert_eq!(
+            config.placeholder("duree_onglet"),
+            Some(format!("{}\u{202f}minutes", form::limits::KEEP_MINUTES).as_str())
+        );
+        assert_eq!(config.placeholder("taille_photo"), Some("413 × 531\u{202f}pixels"));
+    }
+
+    // Each privacy setting fills its placeholder, trimmed; left out, the site still parses and
+    // the placeholder has no value, so a page that uses it does not build.
+    #[test]
+    fn privacy_settings_fill_their_placeholders() {
+        for (key, name, value) in PRIVACY {
+            let config = parse(&with_line(key, &format!("{key} = \"  {value} \""))).unwrap();
+            assert_eq!(config.placeholder(name), Some(value), "{key}");
+            assert!(SiteConfig::PLACEHOLDERS.contains(&name), "{name} is not listed");
+
+            let config = parse(&with_line(key, "")).unwrap();
+            assert_eq!(config.placeholder(name), None, "{key} left out");
+            for (other, other_name, other_value) in PRIVACY {
+                if other != key {
+                    assert_eq!(config.placeholder(other_name), Some(other_value), "{other} without {key}");
+                }
+            }
+        }
+    }
+
+    // A privacy setting that is blank, on several lines, or holds braces or angle brackets (it is
+    // written into Markdown) is refused with a message that names it and the file.
+    #[test]
+    fn rejects_bad_privacy_settings() {
+        let cases = [
+            ("\"\"", "is empty"),
+            ("\"  \"", "is empty"),
+            ("\"\"\"\n\t\n\"\"\"", "is empty"),
+            ("\"\"\"Secrétariat\nbureau 12\"\"\"", "must be plain text on one line"),
+            ("\"<a href=x>ici</a>\"", "must be plain text on one line"),
+            ("\"{{ etablissement }}\"", "must be plain text on one line"),
+        ];
+        for (key, _, _) in PRIVACY {
+            for (value, expected) in cases {
+                let message = parse(&with_line(key, &format!("{key} = {value}"))).unwrap_err().to_string();
+                assert!(message.contains(expected), "{key} = {value}: {message:?} should say {expected:?}");
+                assert!(message.contains(key), "{key} = {value}: {message:?} should name the key");
+                assert!(message.contains("content/site.toml"), "{message:?} should name the file");
+            }
+        }
     }
 
     // A base URL is normalised to end with a single slash.

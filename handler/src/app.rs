@@ -57,11 +57,17 @@ enum Route {
     Renvoi,
     /// The e-mail's link (GET) and its « Appliquer » (POST).
     Activation,
+    /// The personal space: its sign-in (GET, POST) and « Mes Cartes » (GET with a token).
+    Espace,
 }
 
 impl Route {
-    const ALL: [(Route, &str); 3] =
-        [(Route::Demande, "demande"), (Route::Renvoi, "renvoi"), (Route::Activation, "activation")];
+    const ALL: [(Route, &str); 4] = [
+        (Route::Demande, "demande"),
+        (Route::Renvoi, "renvoi"),
+        (Route::Activation, "activation"),
+        (Route::Espace, "espace"),
+    ];
 
     /// The route whose segment ends `path`, if any.
     fn of(path: &str) -> Option<Route> {
@@ -198,6 +204,8 @@ impl<S: Store, M: Mailer> App<S, M> {
             (Some(Route::Renvoi), &Method::POST) => self.resend(request, now).await,
             (Some(Route::Activation), &Method::GET) => self.activation_page(&request, now).await,
             (Some(Route::Activation), &Method::POST) => self.activate(request, now).await,
+            (Some(Route::Espace), &Method::GET) => self.space_page(&request, now).await,
+            (Some(Route::Espace), &Method::POST) => self.sign_in(request, now).await,
             (Some(_), _) => (Reply::Failure(Failure::MethodNotAllowed), Trace::default()),
         };
         let mut response = http::respond(reply, json, back.as_deref());
@@ -488,6 +496,7 @@ mod tests {
             ("/lambda-url/handler/demande", Some(Route::Demande)),
             ("/lambda-url/handler/renvoi", Some(Route::Renvoi)),
             ("/activation", Some(Route::Activation)),
+            ("/lambda-url/handler/espace", Some(Route::Espace)),
             ("/", None),
             ("/demandes", None),
             ("/xdemande", None),
@@ -1022,5 +1031,72 @@ mod tests {
         );
         let unknown = app.handle(request("GET", &format!("/activation?jeton={nobody}")), NOW).await;
         assert_eq!(unknown.status(), StatusCode::FORBIDDEN);
+    }
+
+    // The personal space: the number read forgivingly and the date open « Mes Cartes »; an
+    // unknown number and a wrong date get the same answer after the same time; five failed tries
+    // close the sign-in of that dossier, the right date included.
+    #[tokio::test(start_paused = true)]
+    async fn personal_space_sign_in() {
+        let app = app();
+        let receipt = json(&app.handle(post("/demande", &form(&app, &[]), "application/json"), NOW).await);
+        let dossier = receipt["dossier"].as_str().unwrap().to_owned();
+        let sign_in = |number: &str, birth: &str| {
+            token_post("/espace", &[("dossier", number), ("date_naissance", birth)])
+        };
+        let typed = format!(" {} ", dossier.to_lowercase().replace('-', " "));
+        let started = tokio::time::Instant::now();
+        let space = app.handle(sign_in(&typed, "2009-03-14"), NOW).await;
+        assert_eq!(started.elapsed(), account::SIGNIN_TIME);
+        assert_eq!(space.status(), StatusCode::OK, "{}", text(&space));
+        let space = json(&space);
+        assert_eq!(
+            (space["dossier"].as_str(), space["statut"].as_str()),
+            (Some(dossier.as_str()), Some("demande_recue"))
+        );
+        assert_eq!(space["filiere"], "Seconde générale et technologique");
+
+        let unknown = form::Dossier::from_seed(&[6; 32]).to_string();
+        let mut answers = Vec::new();
+        for (number, birth) in
+            [(unknown.as_str(), "2009-03-14"), (dossier.as_str(), "2009-03-15"), ("pas un numéro", "")]
+        {
+            let started = tokio::time::Instant::now();
+            let response = app.handle(sign_in(number, birth), NOW).await;
+            assert_eq!(started.elapsed(), account::SIGNIN_TIME, "{number}");
+            answers.push((response.status(), text(&response)));
+        }
+        assert!(answers.iter().all(|answer| *answer == answers[0]), "{answers:?}");
+        assert_eq!(answers[0].0, StatusCode::UNAUTHORIZED);
+
+        for _ in 1..form::limits::MAX_FAILED_SIGNINS {
+            app.handle(sign_in(&dossier, "2010-01-01"), NOW).await;
+        }
+        let closed = app.handle(sign_in(&dossier, "2009-03-14"), NOW).await;
+        assert_eq!((closed.status(), text(&closed)), answers[0].clone(), "closed after the failed tries");
+        let compact = dossier.replace('-', "");
+        let failures = app
+            .store()
+            .keys()
+            .iter()
+            .filter(|key| key.starts_with(&format!("demandes/{compact}/connexion-echec-")))
+            .count();
+        assert_eq!(failures, usize::from(form::limits::MAX_FAILED_SIGNINS));
+        let unknown_compact = unknown.replace('-', "");
+        assert!(
+            app.store().keys().iter().all(|key| !key.contains(&unknown_compact)),
+            "nothing written for an unknown number"
+        );
+
+        // The sign-in page itself, and « Mes Cartes » through a space token.
+        let page = app.handle(request("GET", "/espace"), NOW).await;
+        assert!(text(&page).contains("Mon espace personnel"));
+        let token = app.tokens.issue(
+            crate::account::token::Purpose::Space,
+            &form::Dossier::parse(&dossier).unwrap(),
+            NOW,
+        );
+        let cards = text(&app.handle(request("GET", &format!("/espace?jeton={token}")), NOW).await);
+        assert!(cards.contains("Mes Cartes") && cards.contains("Demande reçue"), "{cards}");
     }
 }

@@ -36,6 +36,8 @@ pub fn respond(reply: Reply, json: bool, back: Option<&str>) -> Response<Body> {
             Reply::Mail(report) => pages::mail_report(report),
             Reply::Activation(form) => pages::activation(form),
             Reply::Activated(activated) => pages::activated(activated),
+            Reply::SignIn { failed } => pages::signin(*failed),
+            Reply::Space(space) => pages::space(space),
         };
         ("text/html; charset=utf-8", page)
     };

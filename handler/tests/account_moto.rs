@@ -148,6 +148,31 @@ async fn request_mail_activation_and_resend() {
     let reopened = text(&app.handle(get(&link), now).await);
     assert!(reopened.contains("Compte activé"), "{reopened}");
 
+    // The personal space, signed into with the number and the date of birth: activated, the
+    // setting applied.
+    let sign_in = {
+        let boundary = "signin-boundary-2b";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"dossier\"\r\n\r\n{}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"date_naissance\"\r\n\r\n2009-03-14\r\n--{boundary}--\r\n",
+            dossier.to_lowercase()
+        );
+        lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("https://fonction.example/espace")
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(header::ACCEPT, "application/json")
+            .body(Body::Binary(body.into_bytes()))
+            .unwrap()
+    };
+    let space = app.handle(sign_in, now).await;
+    assert_eq!(space.status(), StatusCode::OK, "{}", text(&space));
+    let space = json(&space);
+    assert_eq!(
+        (space["statut"].as_str(), space["envoi_etablissement"].as_bool()),
+        (Some("compte_active"), Some(false))
+    );
+
     // « Renvoyer l’e-mail »: two more, then the limit; each one a new e-mail, noted.
     let first = app.handle(token_form("/renvoi", &resend, false), now).await;
     assert_eq!(first.status(), StatusCode::OK, "{}", text(&first));

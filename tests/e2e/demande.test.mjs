@@ -918,3 +918,80 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
     }
   });
 });
+
+/** The e-mails moto's SES kept for `address`, oldest first: { subject, body } (the HTML body). */
+async function mailsTo(address) {
+  const data = await (await fetch(`${stack.motoUrl}/moto-api/data.json`)).json();
+  const messages = (data.ses && data.ses.Message) || [];
+  return messages
+    .filter((message) => message.destinations && message.destinations.ToAddresses.includes(address))
+    .map((message) => ({ subject: message.subject, body: message.body }));
+}
+
+describe('after the request: the e-mail, its activation link, the personal space', () => {
+  // The handout's step 7 and the personal space, as the student meets them: the e-mail's link
+  // opens the activation page (which changes nothing), « Appliquer » activates and confirms, the
+  // confirmation leads to « Mes Cartes »; then a sign-in with the number and the date of birth.
+  test('the e-mail’s link, « Appliquer », the confirmation and « Mes Cartes », without JavaScript; axe-core on each', async () => {
+    const { context: sending, page: form } = await open();
+    const student = { ...STUDENT, prenom: 'Nour', email: 'nour.dupre@example.org' };
+    let dossier;
+    try {
+      dossier = await sendNew(form, student);
+    } finally {
+      await sending.close();
+    }
+    const [mail] = await mailsTo(student.email);
+    assert.ok(mail, 'one e-mail for the student');
+    assert.ok(mail.subject.includes(dossier), mail.subject);
+    const link = /href="([^"]+)"/.exec(mail.body)[1].replaceAll('&amp;', '&');
+    assert.ok(link.startsWith(`${stack.functionUrl}activation?jeton=`), link);
+
+    const { context, page, record } = await open({ javaScript: false });
+    try {
+      const compact = compactOf(dossier);
+      const before = await stack.s3.listKeys(`demandes/${compact}/`);
+      await page.goto(link);
+      assert.equal((await page.textContent('h1')).trim(), 'Activer votre compte');
+      assert.equal(await page.isChecked('#envoi_etablissement'), true, 'as chosen in the form');
+      assert.deepEqual(await stack.s3.listKeys(`demandes/${compact}/`), before, 'opening the link changes nothing');
+      await screenshots(page, 'activation');
+      await assertAccessibleWithoutScripts(page, 'the activation page');
+
+      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Appliquer")')]);
+      assert.equal((await page.textContent('h1')).trim(), 'Compte activé');
+      assert.ok((await page.textContent('main')).includes('Votre carte sera envoyée à votre établissement'));
+      assert.ok((await stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/activation.json`));
+      await screenshots(page, 'activated');
+      await assertAccessibleWithoutScripts(page, 'the confirmation');
+
+      await Promise.all([page.waitForNavigation(), page.click('a:has-text("Ouvrir mon espace personnel")')]);
+      assert.equal((await page.textContent('h1')).trim(), 'Mes Cartes');
+      assert.equal((await page.textContent('.status')).trim(), 'Compte activé');
+      await screenshots(page, 'space');
+      await assertAccessibleWithoutScripts(page, '« Mes Cartes »');
+
+      // A sign-in with the number as a student may type it, and the date of birth.
+      await page.goto(`${stack.functionUrl}espace`);
+      await assertAccessibleWithoutScripts(page, 'the sign-in page');
+      await page.fill('#dossier', dossier.toLowerCase().replaceAll('-', ' '));
+      await page.fill('#date_naissance', '2009-03-14');
+      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Se connecter")')]);
+      assert.equal((await page.textContent('h1')).trim(), 'Mes Cartes');
+      assert.ok((await page.textContent('main')).includes(student.prenom));
+
+      // A wrong date: the one refusal, on the sign-in page.
+      await page.goto(`${stack.functionUrl}espace`);
+      await page.fill('#dossier', dossier);
+      await page.fill('#date_naissance', '2009-03-15');
+      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Se connecter")')]);
+      assert.ok((await page.textContent('[role=alert]')).includes('ne correspondent à aucune demande'));
+      await screenshots(page, 'signin-refused');
+      await assertAccessibleWithoutScripts(page, 'the refused sign-in');
+      // The refusal is a 401, which the browser notes in the console.
+      assertClean(record, /status of 401/);
+    } finally {
+      await context.close();
+    }
+  });
+});

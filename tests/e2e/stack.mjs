@@ -122,7 +122,7 @@ async function startScript(origin, logDir) {
 
 /**
  * Starts everything and resolves to
- * { s3 (a Bucket), handlerUrl, functionUrl, siteOrigin, siteFileUrl, handlerLog, stop }.
+ * { s3 (a Bucket), handlerUrl, motoUrl, functionUrl, siteOrigin, siteFileUrl, handlerLog, stop }.
  * `stop()` stops the servers and removes the temporary folder.
  */
 export async function startStack() {
@@ -174,6 +174,8 @@ export async function startStack() {
         secretAccessKey: ready.secret_access_key,
       }),
       handlerUrl: ready.handler,
+      // moto_server: S3, and the SES that keeps what the function sent (`/moto-api/data.json`).
+      motoUrl: ready.moto,
       // The function's routes (the form's `demande`, `renvoi`, `activation`) are under this.
       functionUrl: `${ready.function}/`,
       siteOrigin,

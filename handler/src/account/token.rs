@@ -1,5 +1,6 @@
 //! Signed, expiring tokens: what stands for a dossier in a link or a page once the student has
-//! proved who they are (the e-mail's activation link, a receipt's « Renvoyer l’e-mail »). A token
+//! proved who they are (the e-mail's activation link, a receipt's « Renvoyer l’e-mail », a
+//! signed-in personal space). A token
 //! is `<dossier>.<expiry>.<tag>`: the dossier's compact form, the expiry in Unix seconds, and a
 //! 128-bit HMAC-SHA256 of both under a key of its own purpose, so that a token made for one use is
 //! refused for any other, and nobody without `TOKEN_SECRET` can make or alter one.
@@ -30,6 +31,8 @@ pub enum Purpose {
     Activation,
     /// The receipt's « Renvoyer l’e-mail »: send the e-mail again, to the stored address only.
     Resend,
+    /// A signed-in personal space: read the request's summary.
+    Space,
 }
 
 impl Purpose {
@@ -39,8 +42,8 @@ impl Purpose {
             // Long enough for a student who reads their mail at the weekend, short enough that
             // an old mailbox does not open the account years later.
             Purpose::Activation => Duration::from_secs(30 * 24 * 3600),
-            // As long as the receipt stays on a shared screen.
-            Purpose::Resend => Duration::from_secs(form::limits::KEEP_MINUTES as u64 * 60),
+            // As long as the receipt stays on a shared screen, and a sign-in as long.
+            Purpose::Resend | Purpose::Space => Duration::from_secs(form::limits::KEEP_MINUTES as u64 * 60),
         }
     }
 
@@ -48,6 +51,7 @@ impl Purpose {
         match self {
             Purpose::Activation => b"pass-region/token/activation",
             Purpose::Resend => b"pass-region/token/resend",
+            Purpose::Space => b"pass-region/token/space",
         }
     }
 }
@@ -154,6 +158,7 @@ mod tests {
             (secret(1), Purpose::Activation, later(month - 1), Ok(dossier())),
             (secret(1), Purpose::Activation, later(month), Err(TokenError::Expired)),
             (secret(1), Purpose::Resend, NOW, Err(TokenError::Forged)),
+            (secret(1), Purpose::Space, NOW, Err(TokenError::Forged)),
             (secret(2), Purpose::Activation, NOW, Err(TokenError::Forged)),
         ];
         for (key, purpose, at, expected) in cases {

@@ -3,12 +3,17 @@
 //! one dossier through a token ([`crate::account::token`]): the e-mail's link carries an
 //! activation token, the receipt a resend token, and neither is the bare number.
 //!
+//! The personal space is signed into with the dossier number and the date of birth, or opened
+//! from the activation's confirmation; « Mes Cartes » then shows the request as stored and its
+//! status. An unknown number and a wrong date get the same answer after the same time
+//! ([`SIGNIN_TIME`]), and a dossier takes [`MAX_FAILED_SIGNINS`] failed tries at most.
+//!
 //! Opening the link changes nothing (mail scanners open links): the page only shows the setting;
 //! « Appliquer », a POST, activates. A failed send loses nothing: the request is stored before,
 //! the receipt says the e-mail did not leave and offers to send it again, up to
 //! [`MAX_MAILS`] e-mails in all.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use form::{Demande, Dossier};
 use lambda_http::{Request, RequestExt};
@@ -18,15 +23,22 @@ use super::{App, MAIL_DEADLINE, Route};
 use crate::account::token::Purpose;
 use crate::http::log::Trace;
 use crate::http::multipart;
-use crate::http::response::{Activated, ActivationForm, Failure, MailReport, Reply};
+use crate::http::response::{Activated, ActivationForm, Failure, MailReport, Reply, Space};
 use crate::mail::{self, Mailer};
-use crate::storage::account::{self, MAX_MAILS, MailReason, MailRecord, StoredFields};
+use crate::storage::account::{self, MAX_FAILED_SIGNINS, MAX_MAILS, MailReason, MailRecord, StoredFields};
 use crate::storage::store::{Store, StoreError};
 
 /// The form field that carries a token in a POST.
 const TOKEN_FIELD: &str = "jeton";
 /// The activation form's checkbox.
 const SEND_TO_SCHOOL_FIELD: &str = "envoi_etablissement";
+/// The sign-in's fields.
+const DOSSIER_FIELD: &str = "dossier";
+const BIRTH_FIELD: &str = "date_naissance";
+/// Every sign-in is answered this long after it arrived, whatever it found: the time tells
+/// nothing of whether the number exists. Above what its reads and its note take (a few S3
+/// operations, tens of milliseconds each), below what a student notices.
+pub(super) const SIGNIN_TIME: Duration = Duration::from_millis(1500);
 
 impl<S: Store, M: Mailer> App<S, M> {
     /// The e-mail after a committed request: sent now if none was (a replay whose first try
@@ -187,6 +199,7 @@ impl<S: Store, M: Mailer> App<S, M> {
         match tokio::time::timeout(MAIL_DEADLINE, read).await {
             Ok(Ok(Some((_, Some(activation))))) => (
                 Reply::Activated(Activated {
+                    space: self.tokens.issue(Purpose::Space, &dossier, now),
                     dossier,
                     envoi_etablissement: activation.envoi_etablissement,
                     before: true,
@@ -233,6 +246,7 @@ impl<S: Store, M: Mailer> App<S, M> {
                 let before = stored != activation;
                 (
                     Reply::Activated(Activated {
+                        space: self.tokens.issue(Purpose::Space, &dossier, now),
                         dossier,
                         envoi_etablissement: stored.envoi_etablissement,
                         before,
@@ -250,6 +264,110 @@ impl<S: Store, M: Mailer> App<S, M> {
         }
     }
 
+    /// `GET …/espace`: « Mes Cartes » with a space token, else the sign-in page.
+    pub(super) async fn space_page(&self, request: &Request, now: OffsetDateTime) -> (Reply, Trace) {
+        let mut trace = Trace::default();
+        let Some(token) = query_token(request) else { return (Reply::SignIn { failed: false }, trace) };
+        let dossier = match self.tokens.verify(Purpose::Space, &token, now) {
+            Ok(dossier) => dossier,
+            Err(error) => return (Reply::Failure(Failure::LinkInvalid), trace.failed(error)),
+        };
+        trace.dossier = Some(dossier.to_string());
+        match tokio::time::timeout(MAIL_DEADLINE, self.space(dossier)).await {
+            Ok(Ok(Some(space))) => (Reply::Space(space), trace),
+            Ok(Ok(None)) => {
+                (Reply::Failure(Failure::LinkInvalid), trace.failed("no record for this dossier"))
+            }
+            Ok(Err(error)) => (Reply::Failure(Failure::Unavailable), trace.failed(error)),
+            Err(_) => {
+                (Reply::Failure(Failure::Unavailable), trace.failed("the store did not answer in time"))
+            }
+        }
+    }
+
+    /// « Mes Cartes » of `dossier`, `None` without a record.
+    async fn space(&self, dossier: Dossier) -> Result<Option<Space>, StoreError> {
+        let Some(request) = account::stored_request(&self.store, &dossier).await? else { return Ok(None) };
+        let activation = account::activation(&self.store, &dossier).await?;
+        let fields = request.fields;
+        Ok(Some(Space {
+            dossier,
+            nom: fields.nom,
+            prenom: fields.prenom,
+            etablissement: fields.etablissement,
+            filiere: fields.filiere,
+            received_at: request.received_at,
+            envoi_etablissement: activation
+                .as_ref()
+                .map_or(fields.envoi_etablissement, |a| a.envoi_etablissement),
+            activated: activation.is_some(),
+        }))
+    }
+
+    /// `POST …/espace`: the dossier number (read forgivingly) and the date of birth. Answered
+    /// [`SIGNIN_TIME`] after it arrived, success or not, and with one refusal for every failure.
+    pub(super) async fn sign_in(&self, request: Request, now: OffsetDateTime) -> (Reply, Trace) {
+        let answer_at = tokio::time::Instant::now() + SIGNIN_TIME;
+        let mut trace = Trace::default();
+        let outcome = match small_form(request, &mut trace).await {
+            Ok(form) => {
+                let field = |name| form.text.get(name).map_or("", String::as_str);
+                tokio::time::timeout(
+                    MAIL_DEADLINE,
+                    self.check_sign_in(field(DOSSIER_FIELD), field(BIRTH_FIELD), now, &mut trace),
+                )
+                .await
+            }
+            Err(reply) => Ok(Ok(Err(reply))),
+        };
+        let reply = match outcome {
+            Ok(Ok(Ok(space))) => Reply::Space(space),
+            Ok(Ok(Err(reply))) => reply,
+            Ok(Err(error)) => {
+                trace.error = Some(error.to_string());
+                Reply::Failure(Failure::Unavailable)
+            }
+            Err(_) => {
+                trace.error = Some("the sign-in did not finish in time".to_owned());
+                Reply::Failure(Failure::Unavailable)
+            }
+        };
+        tokio::time::sleep_until(answer_at).await;
+        (reply, trace)
+    }
+
+    /// The sign-in's checks: `Ok(Err(reply))` for a refusal.
+    async fn check_sign_in(
+        &self,
+        dossier: &str,
+        birth: &str,
+        now: OffsetDateTime,
+        trace: &mut Trace,
+    ) -> Result<Result<Space, Reply>, StoreError> {
+        let refused = Err(Reply::SignIn { failed: true });
+        let Ok(dossier) = form::Dossier::parse(dossier) else {
+            trace.error = Some("sign-in: not a dossier number".to_owned());
+            return Ok(refused);
+        };
+        let Some(request) = account::stored_request(&self.store, &dossier).await? else {
+            trace.error = Some("sign-in refused".to_owned());
+            return Ok(refused);
+        };
+        // The dossier exists from here on: its number may be logged.
+        trace.dossier = Some(dossier.to_string());
+        let failures = account::failed_signins(&self.store, &dossier).await?;
+        if failures >= MAX_FAILED_SIGNINS {
+            trace.error = Some("sign-in refused: too many failed tries".to_owned());
+            return Ok(refused);
+        }
+        if request.fields.date_naissance != birth.trim() {
+            account::note_failed_signin(&self.store, &dossier, failures + 1, now).await?;
+            trace.error = Some(format!("sign-in refused: failed try {}", failures + 1));
+            return Ok(refused);
+        }
+        Ok(self.space(dossier).await?.ok_or(Reply::SignIn { failed: true }))
+    }
+
     /// A small form posted by one of the function's pages, with a token for `purpose`: the dossier
     /// it stands for and the form's fields, or the reply that refuses it (its reason in `trace`).
     async fn token_form(
@@ -259,20 +377,7 @@ impl<S: Store, M: Mailer> App<S, M> {
         now: OffsetDateTime,
         trace: &mut Trace,
     ) -> Result<(Dossier, multipart::FormData), Reply> {
-        let content_type = request
-            .headers()
-            .get(lambda_http::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let known = [TOKEN_FIELD, SEND_TO_SCHOOL_FIELD].map(str::to_owned).into_iter().collect();
-        // No photo field: a part named otherwise is ignored, as any unknown part is.
-        let form = match multipart::parse(request.body(), content_type.as_deref(), &known, "").await {
-            Ok(form) => form,
-            Err(error) => {
-                trace.error = Some(error.to_string());
-                return Err(Reply::Failure(Failure::Malformed));
-            }
-        };
+        let form = small_form(request, trace).await?;
         let token = form.text.get(TOKEN_FIELD).map_or("", String::as_str);
         match self.tokens.verify(purpose, token, now) {
             Ok(dossier) => {
@@ -297,4 +402,23 @@ fn query_token(request: &Request) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(name, _)| name == TOKEN_FIELD)
         .map(|(_, value)| value.into_owned())
+}
+
+/// A small form posted by one of the function's pages (a token, a checkbox, the sign-in's two
+/// fields), or the reply that refuses it (its reason in `trace`).
+async fn small_form(request: Request, trace: &mut Trace) -> Result<multipart::FormData, Reply> {
+    let content_type = request
+        .headers()
+        .get(lambda_http::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let known = [TOKEN_FIELD, SEND_TO_SCHOOL_FIELD, DOSSIER_FIELD, BIRTH_FIELD]
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    // No photo field: a part named otherwise is ignored, as any unknown part is.
+    multipart::parse(request.body(), content_type.as_deref(), &known, "").await.map_err(|error| {
+        trace.error = Some(error.to_string());
+        Reply::Failure(Failure::Malformed)
+    })
 }

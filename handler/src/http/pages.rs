@@ -16,7 +16,7 @@
 
 use html_escape::{encode_double_quoted_attribute_to_string, encode_text_to_string};
 
-use crate::http::response::{Activated, ActivationForm, Failure, FieldError, MailReport, Receipt};
+use crate::http::response::{Activated, ActivationForm, Failure, FieldError, MailReport, Receipt, Space};
 
 /// The pages load nothing and run nothing; their only style is inline, and their forms (the
 /// activation's « Appliquer », « Renvoyer l’e-mail ») post to the function itself.
@@ -46,6 +46,12 @@ const ACTIVATION: &str = include_str!("pages/activation.html");
 const ACTIVATED: &str = include_str!("pages/activated.html");
 /// A short remark above a page's text.
 const NOTE: &str = include_str!("pages/note.html");
+/// What went wrong, above a form.
+const ALERT: &str = include_str!("pages/alert.html");
+/// A link in a paragraph of its own.
+const LINK: &str = include_str!("pages/link.html");
+const SIGNIN: &str = include_str!("pages/signin.html");
+const SPACE: &str = include_str!("pages/space.html");
 
 /// The titles of the pages that are not a [`Failure`]'s, shown in the tab and as the heading.
 const STORED_TITLE: &str = "Demande enregistrée";
@@ -199,13 +205,58 @@ pub fn activated(activated: &Activated) -> String {
     } else {
         Markup::default()
     };
+    let href = format!("espace?jeton={}", activated.space);
+    let space = render(LINK, &[("href", Value::Attribute(&href)), ("label", Value::Text(&texts.space_link))]);
     let values = [
         ("title", Value::Text(&texts.activated_title)),
         ("before", Value::Markup(&before)),
         ("message", Value::Text(&message)),
         ("card", Value::Text(card)),
+        ("space", Value::Markup(&space)),
     ];
     page(&texts.activated_title, &render(ACTIVATED, &values))
+}
+
+/// The personal space's sign-in: the dossier number and the date of birth; after a refused try,
+/// the one message that does not say which was wrong.
+pub fn signin(failed: bool) -> String {
+    let texts = &crate::texts().account;
+    let alert = if failed {
+        render(ALERT, &[("message", Value::Text(&texts.signin_failed))])
+    } else {
+        Markup::default()
+    };
+    let values = [
+        ("title", Value::Text(&texts.signin_title)),
+        ("failed", Value::Markup(&alert)),
+        ("intro", Value::Text(&texts.signin_intro)),
+        ("dossier_label", Value::Text(&texts.signin_dossier)),
+        ("birth_label", Value::Text(&texts.signin_birth)),
+        ("button", Value::Text(&texts.signin_button)),
+    ];
+    page(&texts.signin_title, &render(SIGNIN, &values))
+}
+
+/// « Mes Cartes »: the request as stored, and where it stands.
+pub fn space(space: &Space) -> String {
+    let texts = &crate::texts().account;
+    let status = if space.activated { &texts.status_activated } else { &texts.status_received };
+    let date = space.received_at.date();
+    let received = format!("{:02}/{:02}/{}", date.day(), u8::from(date.month()), date.year());
+    let envoi = if space.envoi_etablissement { "dans l’établissement" } else { "à votre adresse" };
+    let dossier = space.dossier.to_string();
+    let values = [
+        ("title", Value::Text(&texts.cards_title)),
+        ("status", Value::Text(status)),
+        ("dossier", Value::Text(&dossier)),
+        ("nom", Value::Text(&space.nom)),
+        ("prenom", Value::Text(&space.prenom)),
+        ("etablissement", Value::Text(&space.etablissement)),
+        ("filiere", Value::Text(&space.filiere)),
+        ("received", Value::Text(&received)),
+        ("envoi", Value::Text(envoi)),
+    ];
+    page(&texts.cards_title, &render(SPACE, &values))
 }
 
 /// The fields to fix, each with its label and what to do.
@@ -305,9 +356,29 @@ mod tests {
                 envoi_etablissement,
             }));
             for before in [true, false] {
-                pages.push(activated(&Activated { dossier: dossier.clone(), envoi_etablissement, before }));
+                let space = "T.1.x".to_owned();
+                pages.push(activated(&Activated {
+                    dossier: dossier.clone(),
+                    envoi_etablissement,
+                    before,
+                    space,
+                }));
+            }
+            for activated in [true, false] {
+                pages.push(space(&Space {
+                    dossier: dossier.clone(),
+                    nom: "Dupré".into(),
+                    prenom: "Léa".into(),
+                    etablissement: "Sidoine Apollinaire".into(),
+                    filiere: "Seconde".into(),
+                    received_at: time::OffsetDateTime::UNIX_EPOCH,
+                    envoi_etablissement,
+                    activated,
+                }));
             }
         }
+        pages.push(signin(false));
+        pages.push(signin(true));
         for failure in failures {
             pages.push(super::failure(failure, None));
             pages.push(super::failure(failure, Some("https://a.fr/demande/")));

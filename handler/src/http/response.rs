@@ -29,6 +29,24 @@ pub enum Reply {
     Activation(ActivationForm),
     /// The account is activated, now or before (200).
     Activated(Activated),
+    /// The personal space's sign-in page; `failed` after a refused try (200, or 401 then).
+    SignIn { failed: bool },
+    /// « Mes Cartes », the signed-in personal space (200).
+    Space(Space),
+}
+
+/// « Mes Cartes »: the request's summary and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Space {
+    pub dossier: Dossier,
+    pub nom: String,
+    pub prenom: String,
+    pub etablissement: String,
+    pub filiere: String,
+    pub received_at: OffsetDateTime,
+    pub envoi_etablissement: bool,
+    /// Whether the account was activated (« Compte activé »; else « Demande reçue »).
+    pub activated: bool,
 }
 
 /// What the receipt and « Renvoyer l’e-mail » say of the e-mail.
@@ -58,6 +76,8 @@ pub struct Activated {
     pub envoi_etablissement: bool,
     /// True when the account had been activated before, and nothing changed.
     pub before: bool,
+    /// The token of the personal space the confirmation links to.
+    pub space: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,7 +220,9 @@ impl Reply {
             Reply::Receipt(receipt) if receipt.replay => StatusCode::OK,
             Reply::Receipt(_) => StatusCode::CREATED,
             Reply::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Reply::Mail(_) | Reply::Activation(_) | Reply::Activated(_) => StatusCode::OK,
+            Reply::Mail(_) | Reply::Activation(_) | Reply::Activated(_) | Reply::Space(_) => StatusCode::OK,
+            Reply::SignIn { failed: false } => StatusCode::OK,
+            Reply::SignIn { failed: true } => StatusCode::UNAUTHORIZED,
             Reply::Failure(failure) => failure.status(),
         }
     }
@@ -225,6 +247,23 @@ impl Reply {
                 "dossier": activated.dossier.to_string(),
                 "envoi_etablissement": activated.envoi_etablissement,
                 "deja_active": activated.before,
+            }),
+            Reply::SignIn { failed } => {
+                if *failed {
+                    json!({ "error": crate::texts().account.signin_failed })
+                } else {
+                    json!({})
+                }
+            }
+            Reply::Space(space) => json!({
+                "dossier": space.dossier.to_string(),
+                "nom": space.nom,
+                "prenom": space.prenom,
+                "etablissement": space.etablissement,
+                "filiere": space.filiere,
+                "received_at": space.received_at.format(&Rfc3339).unwrap_or_default(),
+                "envoi_etablissement": space.envoi_etablissement,
+                "statut": if space.activated { "compte_active" } else { "demande_recue" },
             }),
             Reply::Invalid(errors) => {
                 let errors: BTreeMap<&str, &str> =

@@ -1,6 +1,7 @@
 //! What happens to a request after it is stored, kept as objects beside its record, each written
-//! once: the e-mails sent about it (`courriel-<n>.json`, at most [`MAX_MAILS`]) and the account's
-//! activation (`activation.json`). Written after the send or the click they note, so that nothing
+//! once: the e-mails sent about it (`courriel-<n>.json`, at most [`MAX_MAILS`]), the account's
+//! activation (`activation.json`) and the failed sign-ins to its personal space
+//! (`connexion-echec-<n>.json`, at most [`MAX_FAILED_SIGNINS`]). Written after the send or the click they note, so that nothing
 //! claims what did not happen; the record itself is never touched.
 //!
 //! Rejected: counters and states inside `demande.json` (an overwrite, and a lost update when two
@@ -13,8 +14,7 @@ use time::OffsetDateTime;
 
 use crate::storage::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError};
 
-/// The e-mails one request may get: the first, and two sent again at the student's request.
-pub const MAX_MAILS: u8 = 3;
+pub use form::limits::{MAX_FAILED_SIGNINS, MAX_MAILS};
 
 /// Why an e-mail was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,26 +109,55 @@ pub async fn activate<S: Store>(
 #[derive(Deserialize)]
 struct StoredDemande {
     demande: StoredFields,
+    #[serde(with = "time::serde::rfc3339")]
+    received_at: OffsetDateTime,
 }
 
-/// The fields the e-mail and the activation page need.
+/// The fields the e-mail, the activation page and the personal space need.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct StoredFields {
+    pub nom: String,
     pub prenom: String,
+    /// `YYYY-MM-DD`, as the record writes it.
+    pub date_naissance: String,
     pub email: String,
     pub etablissement: String,
+    pub filiere: String,
     pub envoi_etablissement: bool,
 }
 
 impl StoredFields {
     pub fn of(demande: &Demande) -> StoredFields {
+        let date = demande.date_naissance;
         StoredFields {
+            nom: demande.nom.clone(),
             prenom: demande.prenom.clone(),
+            date_naissance: format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day()),
             email: demande.email.clone(),
             etablissement: demande.etablissement.clone(),
+            filiere: demande.filiere.clone(),
             envoi_etablissement: demande.envoi_etablissement,
         }
     }
+}
+
+/// A stored request as the later steps read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRequest {
+    pub fields: StoredFields,
+    pub received_at: OffsetDateTime,
+}
+
+/// The stored request of `dossier`, `None` when no request has this number.
+pub async fn stored_request<S: Store>(
+    store: &S,
+    dossier: &Dossier,
+) -> Result<Option<StoredRequest>, StoreError> {
+    let key = ObjectKey::record(dossier);
+    let Some(object) = store.get(&key).await? else { return Ok(None) };
+    serde_json::from_slice::<StoredDemande>(&object.bytes)
+        .map(|record| Some(StoredRequest { fields: record.demande, received_at: record.received_at }))
+        .map_err(|error| StoreError(format!("{key} unreadable: {error}")))
 }
 
 /// The stored fields of `dossier`'s request, `None` when no request has this number.
@@ -136,11 +165,37 @@ pub async fn stored_fields<S: Store>(
     store: &S,
     dossier: &Dossier,
 ) -> Result<Option<StoredFields>, StoreError> {
-    let key = ObjectKey::record(dossier);
-    let Some(object) = store.get(&key).await? else { return Ok(None) };
-    serde_json::from_slice::<StoredDemande>(&object.bytes)
-        .map(|record| Some(record.demande))
-        .map_err(|error| StoreError(format!("{key} unreadable: {error}")))
+    Ok(stored_request(store, dossier).await?.map(|request| request.fields))
+}
+
+/// How many failed sign-ins `dossier` has had, up to [`MAX_FAILED_SIGNINS`].
+pub async fn failed_signins<S: Store>(store: &S, dossier: &Dossier) -> Result<u8, StoreError> {
+    let mut count = 0;
+    while count < MAX_FAILED_SIGNINS
+        && store.get(&ObjectKey::failed_signin(dossier, count + 1)).await?.is_some()
+    {
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Notes failed sign-in number `n` of `dossier` (written once; of two racing tries, one is noted).
+pub async fn note_failed_signin<S: Store>(
+    store: &S,
+    dossier: &Dossier,
+    n: u8,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    #[derive(Serialize)]
+    struct Note {
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    }
+    let json = serde_json::to_vec(&Note { at }).expect("a note always serialises");
+    store
+        .put_if_absent(&ObjectKey::failed_signin(dossier, n), &json, "application/json", &Metadata::new())
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -34,6 +34,12 @@ impl ObjectKey {
         ObjectKey(format!("demandes/{}/activation.json", dossier.compact()))
     }
 
+    /// `demandes/<dossier>/connexion-echec-<n>.json`: the `n`-th failed sign-in to the personal
+    /// space.
+    pub fn failed_signin(dossier: &Dossier, n: u8) -> ObjectKey {
+        ObjectKey(format!("demandes/{}/connexion-echec-{n}.json", dossier.compact()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

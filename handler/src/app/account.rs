@@ -196,8 +196,8 @@ impl<S: Store, M: Mailer> App<S, M> {
             let activation = account::activation(&self.store, &dossier).await?;
             Ok::<_, StoreError>(Some((fields, activation)))
         };
-        match tokio::time::timeout(MAIL_DEADLINE, read).await {
-            Ok(Ok(Some((_, Some(activation))))) => (
+        settle(tokio::time::timeout(MAIL_DEADLINE, read).await, trace, |found, trace| match found {
+            (_, Some(activation)) => (
                 Reply::Activated(Activated {
                     space: self.tokens.issue(Purpose::Space, &dossier, now),
                     dossier,
@@ -206,7 +206,7 @@ impl<S: Store, M: Mailer> App<S, M> {
                 }),
                 trace,
             ),
-            Ok(Ok(Some((fields, None)))) => (
+            (fields, None) => (
                 Reply::Activation(ActivationForm {
                     dossier,
                     token,
@@ -214,14 +214,7 @@ impl<S: Store, M: Mailer> App<S, M> {
                 }),
                 trace,
             ),
-            Ok(Ok(None)) => {
-                (Reply::Failure(Failure::LinkInvalid), trace.failed("no record for this dossier"))
-            }
-            Ok(Err(error)) => (Reply::Failure(Failure::Unavailable), trace.failed(error)),
-            Err(_) => {
-                (Reply::Failure(Failure::Unavailable), trace.failed("the store did not answer in time"))
-            }
-        }
+        })
     }
 
     /// « Appliquer »: activates the account with the setting sent, once; a second time shows the
@@ -241,27 +234,18 @@ impl<S: Store, M: Mailer> App<S, M> {
             }
             account::activate(&self.store, &dossier, &activation).await.map(Some)
         };
-        match tokio::time::timeout(MAIL_DEADLINE, write).await {
-            Ok(Ok(Some(stored))) => {
-                let before = stored != activation;
-                (
-                    Reply::Activated(Activated {
-                        space: self.tokens.issue(Purpose::Space, &dossier, now),
-                        dossier,
-                        envoi_etablissement: stored.envoi_etablissement,
-                        before,
-                    }),
-                    trace,
-                )
-            }
-            Ok(Ok(None)) => {
-                (Reply::Failure(Failure::LinkInvalid), trace.failed("no record for this dossier"))
-            }
-            Ok(Err(error)) => (Reply::Failure(Failure::Unavailable), trace.failed(error)),
-            Err(_) => {
-                (Reply::Failure(Failure::Unavailable), trace.failed("the store did not answer in time"))
-            }
-        }
+        settle(tokio::time::timeout(MAIL_DEADLINE, write).await, trace, |stored, trace| {
+            let before = stored != activation;
+            (
+                Reply::Activated(Activated {
+                    space: self.tokens.issue(Purpose::Space, &dossier, now),
+                    dossier,
+                    envoi_etablissement: stored.envoi_etablissement,
+                    before,
+                }),
+                trace,
+            )
+        })
     }
 
     /// `GET …/espace`: « Mes Cartes » with a space token, else the sign-in page.
@@ -273,16 +257,9 @@ impl<S: Store, M: Mailer> App<S, M> {
             Err(error) => return (Reply::Failure(Failure::LinkInvalid), trace.failed(error)),
         };
         trace.dossier = Some(dossier.to_string());
-        match tokio::time::timeout(MAIL_DEADLINE, self.space(dossier)).await {
-            Ok(Ok(Some(space))) => (Reply::Space(space), trace),
-            Ok(Ok(None)) => {
-                (Reply::Failure(Failure::LinkInvalid), trace.failed("no record for this dossier"))
-            }
-            Ok(Err(error)) => (Reply::Failure(Failure::Unavailable), trace.failed(error)),
-            Err(_) => {
-                (Reply::Failure(Failure::Unavailable), trace.failed("the store did not answer in time"))
-            }
-        }
+        settle(tokio::time::timeout(MAIL_DEADLINE, self.space(dossier)).await, trace, |space, trace| {
+            (Reply::Space(space), trace)
+        })
     }
 
     /// « Mes Cartes » of `dossier`, `None` without a record.
@@ -421,4 +398,20 @@ async fn small_form(request: Request, trace: &mut Trace) -> Result<multipart::Fo
         trace.error = Some(error.to_string());
         Reply::Failure(Failure::Malformed)
     })
+}
+
+/// The reply of a store step bounded in time: `found` makes it from what the step found; a
+/// dossier without a record (erased since its token was made) is a link that no longer works, and
+/// a store that failed or did not answer in time is a 503 to try again.
+fn settle<T>(
+    outcome: Result<Result<Option<T>, StoreError>, tokio::time::error::Elapsed>,
+    trace: Trace,
+    found: impl FnOnce(T, Trace) -> (Reply, Trace),
+) -> (Reply, Trace) {
+    match outcome {
+        Ok(Ok(Some(value))) => found(value, trace),
+        Ok(Ok(None)) => (Reply::Failure(Failure::LinkInvalid), trace.failed("no record for this dossier")),
+        Ok(Err(error)) => (Reply::Failure(Failure::Unavailable), trace.failed(error)),
+        Err(_) => (Reply::Failure(Failure::Unavailable), trace.failed("the store did not answer in time")),
+    }
 }

@@ -14,11 +14,14 @@
 // not). Run alone with `node --test tests/e2e/`.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 
 import { chromium } from 'playwright-core';
 
@@ -919,6 +922,28 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
   });
 });
 
+/**
+ * The Nu HTML checker (vnu.jar, errors only) finds nothing in `documents` ({ name, html }): the
+ * e-mail's HTML and the function's own pages, which the site's checks (tests/site/) never see.
+ */
+async function assertValidHtml(documents) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'passregion-vnu-'));
+  try {
+    const files = documents.map(({ name, html }) => {
+      const file = path.join(dir, `${name}.html`);
+      writeFileSync(file, html);
+      return file;
+    });
+    const vnu = path.join(testsRoot, 'node_modules', 'vnu-jar', 'build', 'dist', 'vnu.jar');
+    const args = ['-jar', vnu, '--errors-only', '--format', 'json', '--stdout', '--exit-zero-always', ...files];
+    const { stdout } = await promisify(execFile)('java', args, { maxBuffer: 16 * 1024 * 1024 });
+    const messages = JSON.parse(stdout).messages.map((m) => `${path.basename(m.url || '(checker)')}:${m.lastLine ?? '?'}: ${m.message}`);
+    assert.deepEqual(messages, [], 'Nu HTML checker errors');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The e-mails moto's SES kept for `address`, oldest first: { subject, body } (the HTML body). */
 async function mailsTo(address) {
   const data = await (await fetch(`${stack.motoUrl}/moto-api/data.json`)).json();
@@ -932,7 +957,7 @@ describe('after the request: the e-mail, its activation link, the personal space
   // The handout's step 7 and the personal space, as the student meets them: the e-mail's link
   // opens the activation page (which changes nothing), « Appliquer » activates and confirms, the
   // confirmation leads to « Mes Cartes »; then a sign-in with the number and the date of birth.
-  test('the e-mail’s link, « Appliquer », the confirmation and « Mes Cartes », without JavaScript; axe-core on each', async () => {
+  test('the e-mail’s link, « Appliquer », the confirmation and « Mes Cartes », without JavaScript; axe-core and the Nu checker on each, and on the e-mail', async () => {
     const { context: sending, page: form } = await open();
     const student = { ...STUDENT, prenom: 'Nour', email: 'nour.dupre@example.org' };
     let dossier;
@@ -948,6 +973,7 @@ describe('after the request: the e-mail, its activation link, the personal space
     assert.ok(link.startsWith(`${stack.functionUrl}activation?jeton=`), link);
 
     const { context, page, record } = await open({ javaScript: false });
+    const documents = [{ name: 'courriel', html: mail.body }];
     try {
       const compact = compactOf(dossier);
       const before = await stack.s3.listKeys(`demandes/${compact}/`);
@@ -957,6 +983,7 @@ describe('after the request: the e-mail, its activation link, the personal space
       assert.deepEqual(await stack.s3.listKeys(`demandes/${compact}/`), before, 'opening the link changes nothing');
       await screenshots(page, 'activation');
       await assertAccessibleWithoutScripts(page, 'the activation page');
+      documents.push({ name: 'activation', html: await page.content() });
 
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Appliquer")')]);
       assert.equal((await page.textContent('h1')).trim(), 'Compte activé');
@@ -964,12 +991,14 @@ describe('after the request: the e-mail, its activation link, the personal space
       assert.ok((await stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/activation.json`));
       await screenshots(page, 'activated');
       await assertAccessibleWithoutScripts(page, 'the confirmation');
+      documents.push({ name: 'activated', html: await page.content() });
 
       await Promise.all([page.waitForNavigation(), page.click('a:has-text("Ouvrir mon espace personnel")')]);
       assert.equal((await page.textContent('h1')).trim(), 'Mes Cartes');
       assert.equal((await page.textContent('.status')).trim(), 'Compte activé');
       await screenshots(page, 'space');
       await assertAccessibleWithoutScripts(page, '« Mes Cartes »');
+      documents.push({ name: 'espace', html: await page.content() });
 
       // A sign-in with the number as a student may type it, and the date of birth.
       await page.goto(`${stack.functionUrl}espace`);
@@ -988,6 +1017,8 @@ describe('after the request: the e-mail, its activation link, the personal space
       assert.ok((await page.textContent('[role=alert]')).includes('ne correspondent à aucune demande'));
       await screenshots(page, 'signin-refused');
       await assertAccessibleWithoutScripts(page, 'the refused sign-in');
+      documents.push({ name: 'connexion-refusee', html: await page.content() });
+      await assertValidHtml(documents);
       // The refusal is a 401, which the browser notes in the console.
       assertClean(record, /status of 401/);
     } finally {

@@ -74,6 +74,10 @@ pub const MAX_MAILS: u8 = 3;
 /// date included (the e-mail's link still opens it; the secretariat can help).
 pub const MAX_FAILED_SIGNINS: u8 = 5;
 
+/// The changes of the send-to-school setting a personal space takes after the activation; the
+/// secretariat makes any later one.
+pub const MAX_SETTING_CHANGES: u8 = 5;
+
 /// How often an open page compares the clock with those expiry times: a single long timer would
 /// be late after the computer slept.
 pub const EXPIRY_CHECK_MS: u32 = 15_000;

@@ -223,6 +223,12 @@ texts! {
         status_received,
         /// The status once activated.
         status_activated,
+        /// The button that saves the send-to-school setting in the personal space.
+        save_setting,
+        /// The setting was saved.
+        setting_saved,
+        /// The setting was changed as often as allowed.
+        setting_locked,
     }
 }
 

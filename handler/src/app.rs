@@ -59,14 +59,17 @@ enum Route {
     Activation,
     /// The personal space: its sign-in (GET, POST) and « Mes Cartes » (GET with a token).
     Espace,
+    /// « Mes Cartes »'s send-to-school setting (POST with a space token).
+    Reglage,
 }
 
 impl Route {
-    const ALL: [(Route, &str); 4] = [
+    const ALL: [(Route, &str); 5] = [
         (Route::Demande, "demande"),
         (Route::Renvoi, "renvoi"),
         (Route::Activation, "activation"),
         (Route::Espace, "espace"),
+        (Route::Reglage, "reglage"),
     ];
 
     /// The route whose segment ends `path`, if any.
@@ -206,6 +209,7 @@ impl<S: Store, M: Mailer> App<S, M> {
             (Some(Route::Activation), &Method::POST) => self.activate(request, now).await,
             (Some(Route::Espace), &Method::GET) => self.space_page(&request, now).await,
             (Some(Route::Espace), &Method::POST) => self.sign_in(request, now).await,
+            (Some(Route::Reglage), &Method::POST) => self.change_setting(request, now).await,
             (Some(_), _) => (Reply::Failure(Failure::MethodNotAllowed), Trace::default()),
         };
         let mut response = http::respond(reply, json, back.as_deref());
@@ -1098,5 +1102,43 @@ mod tests {
         );
         let cards = text(&app.handle(request("GET", &format!("/espace?jeton={token}")), NOW).await);
         assert!(cards.contains("Mes Cartes") && cards.contains("Demande reçue"), "{cards}");
+    }
+
+    // « Mes Cartes »'s setting: refused before the activation, saved after it, shown as saved,
+    // and closed after the allowed changes.
+    #[tokio::test]
+    async fn setting_changes_from_the_space() {
+        let app = app();
+        let receipt = json(&app.handle(post("/demande", &form(&app, &[]), "application/json"), NOW).await);
+        let dossier = form::Dossier::parse(receipt["dossier"].as_str().unwrap()).unwrap();
+        let space = app.tokens.issue(crate::account::token::Purpose::Space, &dossier, NOW);
+        let change = |value: &'static str| {
+            token_post("/reglage", &[("jeton", space.as_str()), ("envoi_etablissement", value)])
+        };
+        let before = json(&app.handle(change("non"), NOW).await);
+        assert_eq!(before["envoi_etablissement"], true, "not activated: nothing changes");
+
+        let activation = app.tokens.issue(crate::account::token::Purpose::Activation, &dossier, NOW);
+        app.handle(token_post("/activation", &[("jeton", &activation), ("envoi_etablissement", "oui")]), NOW)
+            .await;
+        for n in 1..=form::limits::MAX_SETTING_CHANGES {
+            let value = if n % 2 == 1 { "non" } else { "oui" };
+            let page = app.handle(change(value), NOW).await;
+            assert_eq!(page.status(), StatusCode::OK);
+            assert_eq!(json(&page)["envoi_etablissement"], value == "oui", "change {n}");
+        }
+        let mut as_page = change("non");
+        as_page.headers_mut().insert(header::ACCEPT, HeaderValue::from_static("text/html"));
+        let html = text(&app.handle(as_page, NOW).await);
+        assert!(html.contains("Ce choix a déjà été modifié plusieurs fois"), "{html}");
+        assert!(!html.contains("action=\"reglage\""), "no form once closed");
+        let compact = dossier.compact().to_owned();
+        let changes = app
+            .store()
+            .keys()
+            .iter()
+            .filter(|key| key.starts_with(&format!("demandes/{compact}/reglage-")))
+            .count();
+        assert_eq!(changes, usize::from(form::limits::MAX_SETTING_CHANGES));
     }
 }

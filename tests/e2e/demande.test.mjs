@@ -1000,6 +1000,15 @@ describe('after the request: the e-mail, its activation link, the personal space
       await assertAccessibleWithoutScripts(page, '« Mes Cartes »');
       documents.push({ name: 'espace', html: await page.content() });
 
+      // The setting, changed from « Mes Cartes »: saved, and shown as saved.
+      await page.uncheck('#envoi_etablissement');
+      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Enregistrer ce choix")')]);
+      assert.ok((await page.textContent('main')).includes('Votre choix pour l’envoi de la carte est enregistré.'));
+      assert.equal(await page.isChecked('#envoi_etablissement'), false);
+      assert.ok((await stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/reglage-1.json`));
+      await assertAccessibleWithoutScripts(page, '« Mes Cartes » after a change');
+      documents.push({ name: 'espace-reglage', html: await page.content() });
+
       // A sign-in with the number as a student may type it, and the date of birth.
       await page.goto(`${stack.functionUrl}espace`);
       await assertAccessibleWithoutScripts(page, 'the sign-in page');

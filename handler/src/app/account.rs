@@ -25,7 +25,9 @@ use crate::http::log::Trace;
 use crate::http::multipart;
 use crate::http::response::{Activated, ActivationForm, Failure, MailReport, Reply, Space};
 use crate::mail::{self, Mailer};
-use crate::storage::account::{self, MAX_FAILED_SIGNINS, MAX_MAILS, MailReason, MailRecord, StoredFields};
+use crate::storage::account::{
+    self, MAX_FAILED_SIGNINS, MAX_MAILS, MAX_SETTING_CHANGES, MailReason, MailRecord, StoredFields,
+};
 use crate::storage::store::{Store, StoreError};
 
 /// The form field that carries a token in a POST.
@@ -257,26 +259,43 @@ impl<S: Store, M: Mailer> App<S, M> {
             Err(error) => return (Reply::Failure(Failure::LinkInvalid), trace.failed(error)),
         };
         trace.dossier = Some(dossier.to_string());
-        settle(tokio::time::timeout(MAIL_DEADLINE, self.space(dossier)).await, trace, |space, trace| {
-            (Reply::Space(space), trace)
-        })
+        settle(
+            tokio::time::timeout(MAIL_DEADLINE, self.space(dossier, now, false)).await,
+            trace,
+            |space, trace| (Reply::Space(space), trace),
+        )
     }
 
-    /// « Mes Cartes » of `dossier`, `None` without a record.
-    async fn space(&self, dossier: Dossier) -> Result<Option<Space>, StoreError> {
+    /// « Mes Cartes » of `dossier`, `None` without a record; `saved` right after a change. The
+    /// setting shown is the latest change's, else the activation's, else the form's.
+    async fn space(
+        &self,
+        dossier: Dossier,
+        now: OffsetDateTime,
+        saved: bool,
+    ) -> Result<Option<Space>, StoreError> {
         let Some(request) = account::stored_request(&self.store, &dossier).await? else { return Ok(None) };
         let activation = account::activation(&self.store, &dossier).await?;
+        let latest = account::latest_setting(&self.store, &dossier).await?;
+        let changes = latest.as_ref().map_or(0, |(n, _)| *n);
+        let setting_token = (activation.is_some() && changes < MAX_SETTING_CHANGES)
+            .then(|| self.tokens.issue(Purpose::Space, &dossier, now));
         let fields = request.fields;
+        let envoi_etablissement = match (&latest, &activation) {
+            (Some((_, setting)), _) => setting.envoi_etablissement,
+            (None, Some(activation)) => activation.envoi_etablissement,
+            (None, None) => fields.envoi_etablissement,
+        };
         Ok(Some(Space {
+            setting_token,
+            saved,
+            envoi_etablissement,
             dossier,
             nom: fields.nom,
             prenom: fields.prenom,
             etablissement: fields.etablissement,
             filiere: fields.filiere,
             received_at: request.received_at,
-            envoi_etablissement: activation
-                .as_ref()
-                .map_or(fields.envoi_etablissement, |a| a.envoi_etablissement),
             activated: activation.is_some(),
         }))
     }
@@ -342,7 +361,42 @@ impl<S: Store, M: Mailer> App<S, M> {
             trace.error = Some(format!("sign-in refused: failed try {}", failures + 1));
             return Ok(refused);
         }
-        Ok(self.space(dossier).await?.ok_or(Reply::SignIn { failed: true }))
+        Ok(self.space(dossier, now, false).await?.ok_or(Reply::SignIn { failed: true }))
+    }
+
+    /// `POST …/reglage`: « Mes Cartes »'s send-to-school setting, once the account is activated,
+    /// [`MAX_SETTING_CHANGES`] times at most; answers « Mes Cartes » as it now stands.
+    pub(super) async fn change_setting(&self, request: Request, now: OffsetDateTime) -> (Reply, Trace) {
+        let mut trace = Trace::default();
+        let (dossier, form) = match self.token_form(request, Purpose::Space, now, &mut trace).await {
+            Ok(form) => form,
+            Err(reply) => return (reply, trace),
+        };
+        let envoi_etablissement = form.text.get(SEND_TO_SCHOOL_FIELD).is_some_and(|value| value == "oui");
+        let write = async {
+            if account::stored_fields(&self.store, &dossier).await?.is_none() {
+                return Ok(None);
+            }
+            let activated = account::activation(&self.store, &dossier).await?.is_some();
+            let next = account::latest_setting(&self.store, &dossier).await?.map_or(1, |(n, _)| n + 1);
+            let saved = activated
+                && next <= MAX_SETTING_CHANGES
+                && account::note_setting(
+                    &self.store,
+                    &dossier,
+                    next,
+                    &account::Setting { changed_at: now, envoi_etablissement },
+                )
+                .await?;
+            self.space(dossier.clone(), now, saved).await
+        };
+        settle(tokio::time::timeout(MAIL_DEADLINE, write).await, trace, |space, mut trace| {
+            if !space.saved {
+                trace.error =
+                    Some("setting not changed: not activated, or changed as often as allowed".to_owned());
+            }
+            (Reply::Space(space), trace)
+        })
     }
 
     /// A small form posted by one of the function's pages, with a token for `purpose`: the dossier

@@ -52,6 +52,8 @@ const ALERT: &str = include_str!("pages/alert.html");
 const LINK: &str = include_str!("pages/link.html");
 const SIGNIN: &str = include_str!("pages/signin.html");
 const SPACE: &str = include_str!("pages/space.html");
+/// « Mes Cartes »'s form for the send-to-school setting.
+const SETTING_FORM: &str = include_str!("pages/setting-form.html");
 
 /// The titles of the pages that are not a [`Failure`]'s, shown in the tab and as the heading.
 const STORED_TITLE: &str = "Demande enregistrée";
@@ -245,8 +247,28 @@ pub fn space(space: &Space) -> String {
     let received = format!("{:02}/{:02}/{}", date.day(), u8::from(date.month()), date.year());
     let envoi = if space.envoi_etablissement { "dans l’établissement" } else { "à votre adresse" };
     let dossier = space.dossier.to_string();
+    let saved = if space.saved {
+        render(NOTE, &[("message", Value::Text(&texts.setting_saved))])
+    } else {
+        Markup::default()
+    };
+    let setting = match (&space.setting_token, space.activated) {
+        (Some(token), _) => render(
+            SETTING_FORM,
+            &[
+                ("token", Value::Attribute(token)),
+                ("checked", Value::Static(if space.envoi_etablissement { " checked" } else { "" })),
+                ("choice", Value::Text(&texts.send_to_school)),
+                ("save", Value::Text(&texts.save_setting)),
+            ],
+        ),
+        (None, true) => render(NOTE, &[("message", Value::Text(&texts.setting_locked))]),
+        (None, false) => Markup::default(),
+    };
     let values = [
         ("title", Value::Text(&texts.cards_title)),
+        ("saved", Value::Markup(&saved)),
+        ("setting", Value::Markup(&setting)),
         ("status", Value::Text(status)),
         ("dossier", Value::Text(&dossier)),
         ("nom", Value::Text(&space.nom)),
@@ -374,6 +396,20 @@ mod tests {
                     received_at: time::OffsetDateTime::UNIX_EPOCH,
                     envoi_etablissement,
                     activated,
+                    setting_token: activated.then(|| "T.1.x".to_owned()),
+                    saved: activated,
+                }));
+                pages.push(space(&Space {
+                    dossier: dossier.clone(),
+                    nom: "Dupré".into(),
+                    prenom: "Léa".into(),
+                    etablissement: "Sidoine Apollinaire".into(),
+                    filiere: "Seconde".into(),
+                    received_at: time::OffsetDateTime::UNIX_EPOCH,
+                    envoi_etablissement,
+                    activated,
+                    setting_token: None,
+                    saved: false,
                 }));
             }
         }

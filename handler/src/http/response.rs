@@ -47,6 +47,11 @@ pub struct Space {
     pub envoi_etablissement: bool,
     /// Whether the account was activated (« Compte activé »; else « Demande reçue »).
     pub activated: bool,
+    /// The space token the page's setting form sends back, while the setting may be changed
+    /// here (activated, fewer than `MAX_SETTING_CHANGES` changes); `None` otherwise.
+    pub setting_token: Option<String>,
+    /// True right after the setting was saved.
+    pub saved: bool,
 }
 
 /// What the receipt and « Renvoyer l’e-mail » say of the e-mail.

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::storage::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError};
 
-pub use form::limits::{MAX_FAILED_SIGNINS, MAX_MAILS};
+pub use form::limits::{MAX_FAILED_SIGNINS, MAX_MAILS, MAX_SETTING_CHANGES};
 
 /// Why an e-mail was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +103,45 @@ pub async fn activate<S: Store>(
             self::activation(store, dossier).await?.ok_or_else(|| StoreError(format!("{key} vanished")))
         }
     }
+}
+
+/// A change of the send-to-school setting, as `reglage-<n>.json` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    #[serde(with = "time::serde::rfc3339")]
+    pub changed_at: OffsetDateTime,
+    pub envoi_etablissement: bool,
+}
+
+/// The latest change of the setting and its number, `None` before the first. As for the
+/// e-mails, the numbers are read in turn and never leave a gap.
+pub async fn latest_setting<S: Store>(
+    store: &S,
+    dossier: &Dossier,
+) -> Result<Option<(u8, Setting)>, StoreError> {
+    let mut latest = None;
+    for n in 1..=MAX_SETTING_CHANGES {
+        let key = ObjectKey::setting(dossier, n);
+        let Some(object) = store.get(&key).await? else { break };
+        let setting = serde_json::from_slice(&object.bytes)
+            .map_err(|error| StoreError(format!("{key} unreadable: {error}")))?;
+        latest = Some((n, setting));
+    }
+    Ok(latest)
+}
+
+/// Notes change number `n`; `false` when another try noted that number first.
+pub async fn note_setting<S: Store>(
+    store: &S,
+    dossier: &Dossier,
+    n: u8,
+    setting: &Setting,
+) -> Result<bool, StoreError> {
+    let json = serde_json::to_vec_pretty(setting).expect("a setting always serialises");
+    let outcome = store
+        .put_if_absent(&ObjectKey::setting(dossier, n), &json, "application/json", &Metadata::new())
+        .await?;
+    Ok(outcome == PutOutcome::Created)
 }
 
 /// The part of `demande.json` that later steps read: the validated fields.

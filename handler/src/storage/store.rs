@@ -40,6 +40,12 @@ impl ObjectKey {
         ObjectKey(format!("demandes/{}/connexion-echec-{n}.json", dossier.compact()))
     }
 
+    /// `demandes/<dossier>/reglage-<n>.json`: the `n`-th change of the send-to-school setting
+    /// from the personal space.
+    pub fn setting(dossier: &Dossier, n: u8) -> ObjectKey {
+        ObjectKey(format!("demandes/{}/reglage-{n}.json", dossier.compact()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -52,8 +52,9 @@ const ALERT: &str = include_str!("pages/alert.html");
 const LINK: &str = include_str!("pages/link.html");
 const SIGNIN: &str = include_str!("pages/signin.html");
 const SPACE: &str = include_str!("pages/space.html");
-/// « Mes Cartes »'s form for the send-to-school setting.
-const SETTING_FORM: &str = include_str!("pages/setting-form.html");
+/// The send-to-school setting as a form posting its token back: the activation's « Appliquer »
+/// and « Mes Cartes »'s « Enregistrer ce choix ».
+const CHOICE_FORM: &str = include_str!("pages/choice-form.html");
 
 /// The titles of the pages that are not a [`Failure`]'s, shown in the tab and as the heading.
 const STORED_TITLE: &str = "Demande enregistrée";
@@ -186,15 +187,26 @@ pub fn mail_report(report: &MailReport) -> String {
 pub fn activation(form: &ActivationForm) -> String {
     let texts = &crate::texts().account;
     let intro = form::fill(&texts.activation_intro, &[("dossier", &form.dossier)]);
+    let choice = choice_form("activation", &form.token, form.envoi_etablissement, &texts.apply);
     let values = [
         ("title", Value::Text(&texts.activation_title)),
         ("intro", Value::Text(&intro)),
-        ("token", Value::Attribute(&form.token)),
-        ("checked", Value::Static(if form.envoi_etablissement { " checked" } else { "" })),
-        ("choice", Value::Text(&texts.send_to_school)),
-        ("apply", Value::Text(&texts.apply)),
+        ("form", Value::Markup(&choice)),
     ];
     page(&texts.activation_title, &render(ACTIVATION, &values))
+}
+
+/// The send-to-school setting, `checked` or not, in a form that posts `token` to `action` with
+/// the button `button`.
+fn choice_form(action: &'static str, token: &str, checked: bool, button: &str) -> Markup {
+    let values = [
+        ("action", Value::Static(action)),
+        ("token", Value::Attribute(token)),
+        ("checked", Value::Static(if checked { " checked" } else { "" })),
+        ("choice", Value::Text(&crate::texts().account.send_to_school)),
+        ("button", Value::Text(button)),
+    ];
+    render(CHOICE_FORM, &values)
 }
 
 /// The confirmation: activated, where the card goes, and whether it was so before.
@@ -253,15 +265,7 @@ pub fn space(space: &Space) -> String {
         Markup::default()
     };
     let setting = match (&space.setting_token, space.activated) {
-        (Some(token), _) => render(
-            SETTING_FORM,
-            &[
-                ("token", Value::Attribute(token)),
-                ("checked", Value::Static(if space.envoi_etablissement { " checked" } else { "" })),
-                ("choice", Value::Text(&texts.send_to_school)),
-                ("save", Value::Text(&texts.save_setting)),
-            ],
-        ),
+        (Some(token), _) => choice_form("reglage", token, space.envoi_etablissement, &texts.save_setting),
         (None, true) => render(NOTE, &[("message", Value::Text(&texts.setting_locked))]),
         (None, false) => Markup::default(),
     };
@@ -387,30 +391,22 @@ mod tests {
                 }));
             }
             for activated in [true, false] {
-                pages.push(space(&Space {
-                    dossier: dossier.clone(),
-                    nom: "Dupré".into(),
-                    prenom: "Léa".into(),
-                    etablissement: "Sidoine Apollinaire".into(),
-                    filiere: "Seconde".into(),
-                    received_at: time::OffsetDateTime::UNIX_EPOCH,
-                    envoi_etablissement,
-                    activated,
-                    setting_token: activated.then(|| "T.1.x".to_owned()),
-                    saved: activated,
-                }));
-                pages.push(space(&Space {
-                    dossier: dossier.clone(),
-                    nom: "Dupré".into(),
-                    prenom: "Léa".into(),
-                    etablissement: "Sidoine Apollinaire".into(),
-                    filiere: "Seconde".into(),
-                    received_at: time::OffsetDateTime::UNIX_EPOCH,
-                    envoi_etablissement,
-                    activated,
-                    setting_token: None,
-                    saved: false,
-                }));
+                for (setting_token, saved) in
+                    [(activated.then(|| "T.1.x".to_owned()), activated), (None, false)]
+                {
+                    pages.push(space(&Space {
+                        dossier: dossier.clone(),
+                        nom: "Dupré".into(),
+                        prenom: "Léa".into(),
+                        etablissement: "Sidoine Apollinaire".into(),
+                        filiere: "Seconde".into(),
+                        received_at: time::OffsetDateTime::UNIX_EPOCH,
+                        envoi_etablissement,
+                        activated,
+                        setting_token,
+                        saved,
+                    }));
+                }
             }
         }
         pages.push(signin(false));

@@ -46,14 +46,8 @@ pub struct LatestMail {
 /// The latest e-mail noted for `dossier`, `None` before the first. Reads the numbers in turn: a
 /// gap cannot happen, since each is written only once the one before it exists.
 pub async fn latest_mail<S: Store>(store: &S, dossier: &Dossier) -> Result<Option<LatestMail>, StoreError> {
-    let mut latest = None;
-    for n in 1..=MAX_MAILS {
-        let Some(object) = store.get(&ObjectKey::mailing(dossier, n)).await? else { break };
-        let record = serde_json::from_slice(&object.bytes)
-            .map_err(|error| StoreError(format!("{} unreadable: {error}", ObjectKey::mailing(dossier, n))))?;
-        latest = Some(LatestMail { n, record });
-    }
-    Ok(latest)
+    let latest = latest_numbered(store, |n| ObjectKey::mailing(dossier, n), MAX_MAILS).await?;
+    Ok(latest.map(|(n, record)| LatestMail { n, record }))
 }
 
 /// Notes e-mail `n`. `false` when another try noted that number first (two sends raced).
@@ -63,10 +57,35 @@ pub async fn note_mail<S: Store>(
     n: u8,
     record: &MailRecord,
 ) -> Result<bool, StoreError> {
-    let json = serde_json::to_vec_pretty(record).expect("a mail record always serialises");
-    let outcome = store
-        .put_if_absent(&ObjectKey::mailing(dossier, n), &json, "application/json", &Metadata::new())
-        .await?;
+    note_numbered(store, &ObjectKey::mailing(dossier, n), record).await
+}
+
+/// The highest-numbered of the objects `key(1)`, `key(2)`, … `key(max)`, read in turn until one
+/// is missing, with its number; `None` before the first.
+async fn latest_numbered<S: Store, T: serde::de::DeserializeOwned>(
+    store: &S,
+    key: impl Fn(u8) -> ObjectKey,
+    max: u8,
+) -> Result<Option<(u8, T)>, StoreError> {
+    let mut latest = None;
+    for n in 1..=max {
+        let key = key(n);
+        let Some(object) = store.get(&key).await? else { break };
+        let value = serde_json::from_slice(&object.bytes)
+            .map_err(|error| StoreError(format!("{key} unreadable: {error}")))?;
+        latest = Some((n, value));
+    }
+    Ok(latest)
+}
+
+/// Writes one numbered note once; `false` when another try wrote that number first.
+async fn note_numbered<S: Store, T: Serialize>(
+    store: &S,
+    key: &ObjectKey,
+    value: &T,
+) -> Result<bool, StoreError> {
+    let json = serde_json::to_vec_pretty(value).expect("a note always serialises");
+    let outcome = store.put_if_absent(key, &json, "application/json", &Metadata::new()).await?;
     Ok(outcome == PutOutcome::Created)
 }
 
@@ -119,15 +138,7 @@ pub async fn latest_setting<S: Store>(
     store: &S,
     dossier: &Dossier,
 ) -> Result<Option<(u8, Setting)>, StoreError> {
-    let mut latest = None;
-    for n in 1..=MAX_SETTING_CHANGES {
-        let key = ObjectKey::setting(dossier, n);
-        let Some(object) = store.get(&key).await? else { break };
-        let setting = serde_json::from_slice(&object.bytes)
-            .map_err(|error| StoreError(format!("{key} unreadable: {error}")))?;
-        latest = Some((n, setting));
-    }
-    Ok(latest)
+    latest_numbered(store, |n| ObjectKey::setting(dossier, n), MAX_SETTING_CHANGES).await
 }
 
 /// Notes change number `n`; `false` when another try noted that number first.
@@ -137,11 +148,7 @@ pub async fn note_setting<S: Store>(
     n: u8,
     setting: &Setting,
 ) -> Result<bool, StoreError> {
-    let json = serde_json::to_vec_pretty(setting).expect("a setting always serialises");
-    let outcome = store
-        .put_if_absent(&ObjectKey::setting(dossier, n), &json, "application/json", &Metadata::new())
-        .await?;
-    Ok(outcome == PutOutcome::Created)
+    note_numbered(store, &ObjectKey::setting(dossier, n), setting).await
 }
 
 /// The part of `demande.json` that later steps read: the validated fields.

@@ -11,7 +11,7 @@
 //! The time budget above the store's own (`storage/s3.rs`; `tests/s3_faults.rs` checks the sums):
 //! a request makes two store operations when all goes well (photo, record) and a few more on a
 //! retry or a collision, and the flow cuts the whole at [`STORE_DEADLINE`]; the e-mail that
-//! follows (its send and its note) is cut at [`MAIL_DEADLINE`]; the photo's CPU bound (2 s), both
+//! follows (its send and its note) is cut at [`ACCOUNT_DEADLINE`]; the photo's CPU bound (2 s), both
 //! deadlines and some slack fit in [`FUNCTION_TIMEOUT`], so the student always gets our 503 and its
 //! advice, never the platform's bare gateway error.
 //!
@@ -88,15 +88,17 @@ impl Route {
 /// The longest the store may take for one request, every operation and retry included: past it the
 /// student gets a 503 and retries, rather than a gateway error when the function times out.
 pub const STORE_DEADLINE: Duration = Duration::from_secs(20);
-/// The longest the e-mail after a request may take, its send and its note together: past it the
-/// receipt says it did not leave, and offers to send it again.
-pub const MAIL_DEADLINE: Duration = Duration::from_secs(8);
+/// The longest the work after a stored request may take: the e-mail (its send and its note
+/// together; past it the receipt says it did not leave, and offers to send it again), and each of
+/// the routes that act on a dossier (« Renvoyer l’e-mail », the activation, the personal space;
+/// past it, a 503).
+pub const ACCOUNT_DEADLINE: Duration = Duration::from_secs(8);
 /// The function timeout the deployment sets: the photo's CPU bound, [`STORE_DEADLINE`] and
-/// [`MAIL_DEADLINE`] fit in it, with some slack.
+/// [`ACCOUNT_DEADLINE`] fit in it, with some slack.
 pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(40);
 
 const _: () = assert!(
-    photo::CPU_BOUND.as_secs() + STORE_DEADLINE.as_secs() + MAIL_DEADLINE.as_secs() + 5
+    photo::CPU_BOUND.as_secs() + STORE_DEADLINE.as_secs() + ACCOUNT_DEADLINE.as_secs() + 5
         <= FUNCTION_TIMEOUT.as_secs(),
     "the function's timeout must hold the photo, the store, the e-mail and some slack"
 );

@@ -19,7 +19,7 @@ use form::{Demande, Dossier};
 use lambda_http::{Request, RequestExt};
 use time::OffsetDateTime;
 
-use super::{App, MAIL_DEADLINE, Route};
+use super::{ACCOUNT_DEADLINE, App, Route};
 use crate::account::token::Purpose;
 use crate::http::log::Trace;
 use crate::http::multipart;
@@ -45,7 +45,7 @@ pub(super) const SIGNIN_TIME: Duration = Duration::from_millis(1500);
 impl<S: Store, M: Mailer> App<S, M> {
     /// The e-mail after a committed request: sent now if none was (a replay whose first try
     /// stopped before the e-mail sends it), else the state of the latest. `None` when the
-    /// deployment sends none. Bounded by [`MAIL_DEADLINE`]: past it, or if SES refuses, the
+    /// deployment sends none. Bounded by [`ACCOUNT_DEADLINE`]: past it, or if SES refuses, the
     /// receipt says the e-mail did not leave.
     pub(super) async fn mail_after_commit(
         &self,
@@ -57,7 +57,7 @@ impl<S: Store, M: Mailer> App<S, M> {
         self.outbox.as_ref()?;
         let fields = StoredFields::of(demande);
         let started = Instant::now();
-        let outcome = tokio::time::timeout(MAIL_DEADLINE, async {
+        let outcome = tokio::time::timeout(ACCOUNT_DEADLINE, async {
             match account::latest_mail(&self.store, dossier).await? {
                 Some(latest) => Ok((latest.n, latest.record.sent, None)),
                 None => {
@@ -85,7 +85,8 @@ impl<S: Store, M: Mailer> App<S, M> {
             }
             Err(_) => {
                 trace.mail = Some("failed");
-                trace.error = Some(format!("the e-mail did not finish within {} s", MAIL_DEADLINE.as_secs()));
+                trace.error =
+                    Some(format!("the e-mail did not finish within {} s", ACCOUNT_DEADLINE.as_secs()));
                 (1, false)
             }
         };
@@ -149,7 +150,7 @@ impl<S: Store, M: Mailer> App<S, M> {
             return (Reply::Failure(Failure::NotFound), trace.failed("no sender configured"));
         }
         let started = Instant::now();
-        let outcome = tokio::time::timeout(MAIL_DEADLINE, async {
+        let outcome = tokio::time::timeout(ACCOUNT_DEADLINE, async {
             let Some(fields) = account::stored_fields(&self.store, &dossier).await? else {
                 return Ok(None);
             };
@@ -198,7 +199,7 @@ impl<S: Store, M: Mailer> App<S, M> {
             let activation = account::activation(&self.store, &dossier).await?;
             Ok::<_, StoreError>(Some((fields, activation)))
         };
-        settle(tokio::time::timeout(MAIL_DEADLINE, read).await, trace, |found, trace| match found {
+        settle(tokio::time::timeout(ACCOUNT_DEADLINE, read).await, trace, |found, trace| match found {
             (_, Some(activation)) => (
                 Reply::Activated(Activated {
                     space: self.tokens.issue(Purpose::Space, &dossier, now),
@@ -236,7 +237,7 @@ impl<S: Store, M: Mailer> App<S, M> {
             }
             account::activate(&self.store, &dossier, &activation).await.map(Some)
         };
-        settle(tokio::time::timeout(MAIL_DEADLINE, write).await, trace, |stored, trace| {
+        settle(tokio::time::timeout(ACCOUNT_DEADLINE, write).await, trace, |stored, trace| {
             let before = stored != activation;
             (
                 Reply::Activated(Activated {
@@ -260,7 +261,7 @@ impl<S: Store, M: Mailer> App<S, M> {
         };
         trace.dossier = Some(dossier.to_string());
         settle(
-            tokio::time::timeout(MAIL_DEADLINE, self.space(dossier, now, false)).await,
+            tokio::time::timeout(ACCOUNT_DEADLINE, self.space(dossier, now, false)).await,
             trace,
             |space, trace| (Reply::Space(space), trace),
         )
@@ -309,7 +310,7 @@ impl<S: Store, M: Mailer> App<S, M> {
             Ok(form) => {
                 let field = |name| form.text.get(name).map_or("", String::as_str);
                 tokio::time::timeout(
-                    MAIL_DEADLINE,
+                    ACCOUNT_DEADLINE,
                     self.check_sign_in(field(DOSSIER_FIELD), field(BIRTH_FIELD), now, &mut trace),
                 )
                 .await
@@ -390,7 +391,7 @@ impl<S: Store, M: Mailer> App<S, M> {
                 .await?;
             self.space(dossier.clone(), now, saved).await
         };
-        settle(tokio::time::timeout(MAIL_DEADLINE, write).await, trace, |space, mut trace| {
+        settle(tokio::time::timeout(ACCOUNT_DEADLINE, write).await, trace, |space, mut trace| {
             if !space.saved {
                 trace.error =
                     Some("setting not changed: not activated, or changed as often as allowed".to_owned());

@@ -14,7 +14,7 @@ use super::{MailError, Mailer, Message};
 
 /// One try may take this long, connecting included; SES answers in well under a second.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
-/// Every try of one send together: the answer waits for it (see `app::MAIL_DEADLINE`).
+/// Every try of one send together: the answer waits for it (see `app::ACCOUNT_DEADLINE`).
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// Sends from one verified address.

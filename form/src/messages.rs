@@ -229,6 +229,42 @@ texts! {
         setting_saved,
         /// The setting was changed as often as allowed.
         setting_locked,
+        /// Title of the duplicate request's page, and the link to it from « Mes Cartes ».
+        duplicate_title,
+        /// What the duplicate request is for.
+        duplicate_intro,
+        /// Legend of the reasons.
+        duplicate_reason,
+        /// Reason: the card is lost.
+        reason_perte,
+        /// Reason: the card was stolen.
+        reason_vol,
+        /// Reason: the card is damaged.
+        reason_degradation,
+        /// No reason chosen.
+        duplicate_reason_missing,
+        /// Label: the optional new photo.
+        duplicate_photo,
+        /// What happens with and without a new photo.
+        duplicate_photo_hint,
+        /// The button that sends the duplicate request.
+        duplicate_send,
+        /// Title of the duplicate request's confirmation.
+        duplicate_done_title,
+        /// The confirmation and what happens next, with the dossier number.
+        duplicate_done [dossier],
+        /// The confirmation: a new photo came with the request.
+        duplicate_photo_new,
+        /// The confirmation: the request's photo is kept.
+        duplicate_photo_kept,
+        /// The confirmation, when a duplicate request was stored before: nothing changed.
+        duplicate_before,
+        /// « Mes Cartes »: the stored duplicate request, its day and reason.
+        duplicate_open [date, motif],
+        /// « Mes Cartes »: no second duplicate request from the space.
+        duplicate_again,
+        /// The link from the duplicate request's pages back to « Mes Cartes ».
+        duplicate_back,
     }
 }
 

@@ -61,15 +61,18 @@ enum Route {
     Espace,
     /// « Mes Cartes »'s send-to-school setting (POST with a space token).
     Reglage,
+    /// « Demande de duplicata »: its form (GET with a space token) and the request (POST).
+    Duplicata,
 }
 
 impl Route {
-    const ALL: [(Route, &str); 5] = [
+    const ALL: [(Route, &str); 6] = [
         (Route::Demande, "demande"),
         (Route::Renvoi, "renvoi"),
         (Route::Activation, "activation"),
         (Route::Espace, "espace"),
         (Route::Reglage, "reglage"),
+        (Route::Duplicata, "duplicata"),
     ];
 
     /// The route whose segment ends `path`, if any.
@@ -212,6 +215,8 @@ impl<S: Store, M: Mailer> App<S, M> {
             (Some(Route::Espace), &Method::GET) => self.space_page(&request, now).await,
             (Some(Route::Espace), &Method::POST) => self.sign_in(request, now).await,
             (Some(Route::Reglage), &Method::POST) => self.change_setting(request, now).await,
+            (Some(Route::Duplicata), &Method::GET) => self.duplicate_page(&request, now).await,
+            (Some(Route::Duplicata), &Method::POST) => self.request_duplicate(request, now).await,
             (Some(_), _) => (Reply::Failure(Failure::MethodNotAllowed), Trace::default()),
         };
         let mut response = http::respond(reply, json, back.as_deref());
@@ -236,14 +241,7 @@ impl<S: Store, M: Mailer> App<S, M> {
         drop(body);
         let form = match parsed {
             Ok(form) => form,
-            Err(error) => {
-                let failure = match error {
-                    MultipartError::TooLarge => Failure::TooLarge,
-                    MultipartError::NotMultipart => Failure::NotMultipart,
-                    _ => Failure::Malformed,
-                };
-                return (Reply::Failure(failure), trace.failed(error));
-            }
+            Err(error) => return (Reply::Failure(unreadable(&error)), trace.failed(error)),
         };
         let input = form::Input { text: form.text, photo_present: form.photo.is_some() };
         trace.contract_mismatch = contract_mismatch(&self.schema, input.text.get(form::VERSION_FIELD));
@@ -367,6 +365,15 @@ impl<S: Store, M: Mailer> App<S, M> {
             .collect();
         list.sort_by_key(|error| position(&error.field));
         list
+    }
+}
+
+/// What the student is told of a body that could not be read.
+fn unreadable(error: &MultipartError) -> Failure {
+    match error {
+        MultipartError::TooLarge => Failure::TooLarge,
+        MultipartError::NotMultipart => Failure::NotMultipart,
+        _ => Failure::Malformed,
     }
 }
 
@@ -952,9 +959,20 @@ mod tests {
         for (name, value) in fields {
             body = body.text(name, value);
         }
-        let mut request = post(path, &body, "application/json");
+        body_post(path, &body)
+    }
+
+    /// `body` posted by one of the function's own pages, answered in JSON.
+    fn body_post(path: &str, body: &Multipart) -> Request {
+        let mut request = post(path, body, "application/json");
         request.headers_mut().remove(header::ORIGIN);
         request
+    }
+
+    /// The keys stored for `compact` whose name starts with `prefix`.
+    fn keys_of(app: &App<MemoryStore>, compact: &str, prefix: &str) -> Vec<String> {
+        let start = format!("demandes/{compact}/{prefix}");
+        app.store().keys().into_iter().filter(|key| key.starts_with(&start)).collect()
     }
 
     // Without a sender, the receipt says nothing of an e-mail and nothing more is stored.
@@ -1142,5 +1160,119 @@ mod tests {
             .filter(|key| key.starts_with(&format!("demandes/{compact}/reglage-")))
             .count();
         assert_eq!(changes, usize::from(form::limits::MAX_SETTING_CHANGES));
+    }
+
+    // « Demande de duplicata »: a reason is required and a refused photo is said, both with
+    // nothing written; a new photo is stored before the request that names it; a second request
+    // changes nothing; « Mes Cartes » and the form's link then show the one stored.
+    #[tokio::test]
+    async fn duplicate_request() {
+        let app = app();
+        let receipt = json(&app.handle(post("/demande", &form(&app, &[]), "application/json"), NOW).await);
+        let dossier = form::Dossier::parse(receipt["dossier"].as_str().unwrap()).unwrap();
+        let compact = dossier.compact().to_owned();
+        let space = app.tokens.issue(crate::account::token::Purpose::Space, &dossier, NOW);
+        let page = app.handle(request("GET", &format!("/duplicata?jeton={space}")), NOW).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let page = text(&page);
+        for motif in crate::account::Motif::ALL {
+            assert!(page.contains(&format!("value=\"{}\"", motif.wire())), "{page}");
+        }
+        let stored = app.store().keys();
+
+        let texts = &crate::texts().account;
+        let with = |motif: Option<&str>, photo: Option<&[u8]>| {
+            let mut body = Multipart::new().text("jeton", &space);
+            if let Some(motif) = motif {
+                body = body.text("motif", motif);
+            }
+            body_post(
+                "/duplicata",
+                &photo.map_or(body.clone(), |photo| body.file(PHOTO_FIELD, "p.jpg", photo)),
+            )
+        };
+        let not_a_photo: &[u8] = b"not a photo";
+        let cases = [
+            (None, None, texts.duplicate_reason_missing.clone()),
+            (Some("autre"), Some(photo_upload()), texts.duplicate_reason_missing.clone()),
+            (Some("vol"), Some(not_a_photo), PhotoError::Unsupported.message_fr()),
+        ];
+        for (motif, photo, message) in cases {
+            let refused = app.handle(with(motif, photo), NOW).await;
+            assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{motif:?}");
+            assert_eq!(json(&refused)["error"], message, "{motif:?}");
+            assert_eq!(app.store().keys(), stored, "nothing written");
+        }
+
+        let done = app.handle(with(Some("vol"), Some(photo_upload())), NOW).await;
+        assert_eq!(done.status(), StatusCode::CREATED, "{}", text(&done));
+        assert_eq!(json(&done)["duplicata"]["motif"], "vol");
+        let photos = keys_of(&app, &compact, "duplicata-");
+        let [photo] = photos.as_slice() else { panic!("{photos:?}") };
+        let record = app.store().object(&format!("demandes/{compact}/duplicata.json")).unwrap();
+        let record: serde_json::Value = serde_json::from_slice(&record.bytes).unwrap();
+        assert_eq!(record["photo"], photo.as_str());
+        assert_eq!(record["motif"], "vol");
+        let jpeg = &app.store().object(photo).unwrap().bytes;
+        assert!(jpeg.starts_with(&[0xFF, 0xD8]), "the pipeline's JPEG");
+
+        let again = app.handle(with(Some("perte"), None), NOW).await;
+        assert_eq!(again.status(), StatusCode::OK);
+        assert_eq!(
+            (json(&again)["deja_demande"].as_bool(), json(&again)["duplicata"]["motif"].as_str()),
+            (Some(true), Some("vol"))
+        );
+        let cards = app.handle(request("GET", &format!("/espace?jeton={space}")), NOW).await;
+        assert!(
+            text(&cards).contains("motif\u{a0}: vol") || text(&cards).contains("motif\u{202f}: vol"),
+            "{}",
+            text(&cards)
+        );
+        let link = text(&app.handle(request("GET", &format!("/duplicata?jeton={space}")), NOW).await);
+        assert!(link.contains(&texts.duplicate_before) && !link.contains("name=\"motif\""), "{link}");
+        assert_eq!(keys_of(&app, &compact, "duplicata").len(), 2, "one photo, one request");
+    }
+
+    // A duplicate request cut after its photo is completed by the retry, which adopts the photo;
+    // of two sent at once, one is stored, and the other, sent again, shows it.
+    #[tokio::test]
+    async fn duplicate_request_retry_and_race() {
+        let app = app();
+        let receipt = json(&app.handle(post("/demande", &form(&app, &[]), "application/json"), NOW).await);
+        let dossier = form::Dossier::parse(receipt["dossier"].as_str().unwrap()).unwrap();
+        let compact = dossier.compact().to_owned();
+        let space = app.tokens.issue(crate::account::token::Purpose::Space, &dossier, NOW);
+        let body = |motif: &str| {
+            Multipart::new().text("jeton", &space).text("motif", motif).file(
+                PHOTO_FIELD,
+                "p.jpg",
+                photo_upload(),
+            )
+        };
+        app.store().fail_puts_ending_with("duplicata.json");
+        let cut = app.handle(body_post("/duplicata", &body("perte")), NOW).await;
+        assert_eq!(cut.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(keys_of(&app, &compact, "duplicata").len(), 1, "the photo alone");
+        app.store().heal();
+        let retried = app.handle(body_post("/duplicata", &body("perte")), NOW).await;
+        assert_eq!(retried.status(), StatusCode::CREATED);
+        assert_eq!(keys_of(&app, &compact, "duplicata").len(), 2, "the same photo, adopted");
+
+        let other =
+            app.handle(post("/demande", &form(&app, &[("prenom", "Jade")]), "application/json"), NOW).await;
+        let other = form::Dossier::parse(json(&other)["dossier"].as_str().unwrap()).unwrap();
+        let token = app.tokens.issue(crate::account::token::Purpose::Space, &other, NOW);
+        let send = |motif: &'static str| {
+            let body = Multipart::new().text("jeton", &token).text("motif", motif);
+            app.handle(body_post("/duplicata", &body), NOW)
+        };
+        let (first, second) = tokio::join!(send("vol"), send("degradation"));
+        let (winner, loser) =
+            if first.status() == StatusCode::CREATED { (first, "degradation") } else { (second, "vol") };
+        assert_eq!(winner.status(), StatusCode::CREATED);
+        // The other saw it stored (200), or still in flight: a 503 to try again, as a request's.
+        let retried = send(loser).await;
+        assert_eq!(retried.status(), StatusCode::OK);
+        assert_eq!(json(&retried)["duplicata"]["motif"], json(&winner)["duplicata"]["motif"]);
     }
 }

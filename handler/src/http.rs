@@ -38,6 +38,8 @@ pub fn respond(reply: Reply, json: bool, back: Option<&str>) -> Response<Body> {
             Reply::Activated(activated) => pages::activated(activated),
             Reply::SignIn { failed } => pages::signin(*failed),
             Reply::Space(space) => pages::space(space),
+            Reply::DuplicateForm(form) => pages::duplicate_form(form),
+            Reply::Duplicate(done) => pages::duplicate_done(done),
         };
         ("text/html; charset=utf-8", page)
     };

@@ -7,6 +7,9 @@
 //! from the activation's confirmation; « Mes Cartes » then shows the request as stored and its
 //! status. An unknown number and a wrong date get the same answer after the same time
 //! ([`SIGNIN_TIME`]), and a dossier takes [`MAX_FAILED_SIGNINS`] failed tries at most.
+//! From « Mes Cartes », the send-to-school setting may be changed once the account is activated,
+//! and one duplicate request made per dossier: its reason and, optionally, a new photo made by the
+//! request's own pipeline.
 //!
 //! Opening the link changes nothing (mail scanners open links): the page only shows the setting;
 //! « Appliquer », a POST, activates. A failed send loses nothing: the request is stored before,
@@ -19,11 +22,15 @@ use form::{Demande, Dossier};
 use lambda_http::{Request, RequestExt};
 use time::OffsetDateTime;
 
-use super::{ACCOUNT_DEADLINE, App, Route};
+use super::{ACCOUNT_DEADLINE, App, PHOTO_FIELD, Route, STORE_DEADLINE, make_photo, unreadable};
+use crate::account::Motif;
 use crate::account::token::Purpose;
 use crate::http::log::Trace;
 use crate::http::multipart;
-use crate::http::response::{Activated, ActivationForm, Failure, MailReport, Reply, Space};
+use crate::http::response::{
+    Activated, ActivationForm, DuplicateDone, DuplicateForm, DuplicateSummary, Failure, MailReport, Reply,
+    Space,
+};
 use crate::mail::{self, Mailer};
 use crate::storage::account::{
     self, MAX_FAILED_SIGNINS, MAX_MAILS, MAX_SETTING_CHANGES, MailReason, MailRecord, StoredFields,
@@ -37,6 +44,8 @@ const SEND_TO_SCHOOL_FIELD: &str = "envoi_etablissement";
 /// The sign-in's fields.
 const DOSSIER_FIELD: &str = "dossier";
 const BIRTH_FIELD: &str = "date_naissance";
+/// The duplicate request's reason.
+const MOTIF_FIELD: &str = "motif";
 /// Every sign-in is answered this long after it arrived, whatever it found: the time tells
 /// nothing of whether the number exists. Above what its reads and its note take (a few S3
 /// operations, tens of milliseconds each), below what a student notices.
@@ -278,9 +287,8 @@ impl<S: Store, M: Mailer> App<S, M> {
         let Some(request) = account::stored_request(&self.store, &dossier).await? else { return Ok(None) };
         let activation = account::activation(&self.store, &dossier).await?;
         let latest = account::latest_setting(&self.store, &dossier).await?;
+        let duplicate = account::duplicate(&self.store, &dossier).await?;
         let changes = latest.as_ref().map_or(0, |(n, _)| *n);
-        let setting_token = (activation.is_some() && changes < MAX_SETTING_CHANGES)
-            .then(|| self.tokens.issue(Purpose::Space, &dossier, now));
         let fields = request.fields;
         let envoi_etablissement = match (&latest, &activation) {
             (Some((_, setting)), _) => setting.envoi_etablissement,
@@ -288,7 +296,9 @@ impl<S: Store, M: Mailer> App<S, M> {
             (None, None) => fields.envoi_etablissement,
         };
         Ok(Some(Space {
-            setting_token,
+            token: self.tokens.issue(Purpose::Space, &dossier, now),
+            setting_open: activation.is_some() && changes < MAX_SETTING_CHANGES,
+            duplicate: duplicate.as_ref().map(summary),
             saved,
             envoi_etablissement,
             dossier,
@@ -400,6 +410,139 @@ impl<S: Store, M: Mailer> App<S, M> {
         })
     }
 
+    /// `GET …/duplicata`: the duplicate request's form, from « Mes Cartes »'s link (a space
+    /// token); the confirmation when one was stored before.
+    pub(super) async fn duplicate_page(&self, request: &Request, now: OffsetDateTime) -> (Reply, Trace) {
+        let mut trace = Trace::default();
+        let token = query_token(request).unwrap_or_default();
+        let dossier = match self.tokens.verify(Purpose::Space, &token, now) {
+            Ok(dossier) => dossier,
+            Err(error) => return (Reply::Failure(Failure::LinkInvalid), trace.failed(error)),
+        };
+        trace.dossier = Some(dossier.to_string());
+        settle(
+            tokio::time::timeout(ACCOUNT_DEADLINE, self.stored_duplicate(&dossier)).await,
+            trace,
+            |stored, trace| match stored {
+                Some(duplicate) => (self.duplicate_done(dossier, &duplicate, true, now), trace),
+                None => (self.duplicate_form(dossier, None, None, now), trace),
+            },
+        )
+    }
+
+    /// `POST …/duplicata`: the reason and, optionally, a new photo, made by the request's pipeline.
+    /// One duplicate request per dossier: one stored before is shown, unchanged, before any photo
+    /// work. Bounded like a request: the read by [`ACCOUNT_DEADLINE`], the photo by its CPU bound,
+    /// the writes (photo, then the request naming it) by [`STORE_DEADLINE`].
+    pub(super) async fn request_duplicate(&self, request: Request, now: OffsetDateTime) -> (Reply, Trace) {
+        let content_type = request
+            .headers()
+            .get(lambda_http::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = request.into_body();
+        let mut trace = Trace { body_bytes: Some(body.len()), ..Trace::default() };
+        let known = [TOKEN_FIELD, MOTIF_FIELD].map(str::to_owned).into_iter().collect();
+        let parsed = multipart::parse(&body, content_type.as_deref(), &known, PHOTO_FIELD).await;
+        drop(body);
+        let form = match parsed {
+            Ok(form) => form,
+            Err(error) => return (Reply::Failure(unreadable(&error)), trace.failed(error)),
+        };
+        let token = form.text.get(TOKEN_FIELD).map_or("", String::as_str);
+        let dossier = match self.tokens.verify(Purpose::Space, token, now) {
+            Ok(dossier) => dossier,
+            Err(error) => return (Reply::Failure(Failure::LinkInvalid), trace.failed(error)),
+        };
+        trace.dossier = Some(dossier.to_string());
+        let stored = tokio::time::timeout(ACCOUNT_DEADLINE, self.stored_duplicate(&dossier)).await;
+        let stored = match found(stored) {
+            Ok(stored) => stored,
+            Err((failure, reason)) => return (Reply::Failure(failure), trace.failed(reason)),
+        };
+        if let Some(duplicate) = stored {
+            return (self.duplicate_done(dossier, &duplicate, true, now), trace);
+        }
+        let motif = form.text.get(MOTIF_FIELD).and_then(|value| Motif::parse(value));
+        let photo = match form.photo {
+            Some(bytes) => {
+                let started = Instant::now();
+                let made = make_photo(bytes, None).await;
+                trace.photo = Some(started.elapsed());
+                match made {
+                    Some((_, Ok(photo))) => Ok(Some(photo.jpeg)),
+                    Some((_, Err(error))) if !error.is_server_error() => {
+                        trace.error = Some(error.to_string());
+                        Err(error.message_fr())
+                    }
+                    Some((_, Err(error))) => return (Reply::Failure(Failure::Internal), trace.failed(error)),
+                    None => {
+                        return (
+                            Reply::Failure(Failure::Internal),
+                            trace.failed("the photo pipeline panicked"),
+                        );
+                    }
+                }
+            }
+            None => Ok(None),
+        };
+        let (motif, jpeg) = match (motif, photo) {
+            (Some(motif), Ok(jpeg)) => (motif, jpeg),
+            // The photo's problem first: the reason is one tap to fix, the photo a new file.
+            (motif, Err(message)) => return (self.duplicate_form(dossier, motif, Some(message), now), trace),
+            (None, Ok(_)) => {
+                trace.invalid_fields = Some(MOTIF_FIELD.to_owned());
+                let message = crate::texts().account.duplicate_reason_missing.clone();
+                return (self.duplicate_form(dossier, None, Some(message), now), trace);
+            }
+        };
+        let started = Instant::now();
+        let write = account::request_duplicate(&self.store, &dossier, now, motif, jpeg.as_deref());
+        let written = tokio::time::timeout(STORE_DEADLINE, write).await;
+        trace.store = Some(started.elapsed());
+        let written = written.map(|written| written.map(Some));
+        settle(written, trace, |(duplicate, created), trace| {
+            (self.duplicate_done(dossier, &duplicate, !created, now), trace)
+        })
+    }
+
+    /// The duplicate request of `dossier`: `None` without a record, `Some(None)` before one was
+    /// made.
+    async fn stored_duplicate(
+        &self,
+        dossier: &Dossier,
+    ) -> Result<Option<Option<account::Duplicate>>, StoreError> {
+        if account::stored_fields(&self.store, dossier).await?.is_none() {
+            return Ok(None);
+        }
+        account::duplicate(&self.store, dossier).await.map(Some)
+    }
+
+    /// The duplicate request's form, with a fresh space token, and the reason chosen and what to
+    /// fix after a refusal.
+    fn duplicate_form(
+        &self,
+        dossier: Dossier,
+        motif: Option<Motif>,
+        error: Option<String>,
+        now: OffsetDateTime,
+    ) -> Reply {
+        let token = self.tokens.issue(Purpose::Space, &dossier, now);
+        Reply::DuplicateForm(DuplicateForm { dossier, token, motif, error })
+    }
+
+    /// The duplicate request's confirmation; `before` when it was stored by an earlier try.
+    fn duplicate_done(
+        &self,
+        dossier: Dossier,
+        duplicate: &account::Duplicate,
+        before: bool,
+        now: OffsetDateTime,
+    ) -> Reply {
+        let space = self.tokens.issue(Purpose::Space, &dossier, now);
+        Reply::Duplicate(DuplicateDone { dossier, duplicate: summary(duplicate), before, space })
+    }
+
     /// A small form posted by one of the function's pages, with a token for `purpose`: the dossier
     /// it stands for and the form's fields, or the reply that refuses it (its reason in `trace`).
     async fn token_form(
@@ -451,8 +594,17 @@ async fn small_form(request: Request, trace: &mut Trace) -> Result<multipart::Fo
     // No photo field: a part named otherwise is ignored, as any unknown part is.
     multipart::parse(request.body(), content_type.as_deref(), &known, "").await.map_err(|error| {
         trace.error = Some(error.to_string());
-        Reply::Failure(Failure::Malformed)
+        Reply::Failure(unreadable(&error))
     })
+}
+
+/// A stored duplicate request as the pages show it.
+fn summary(duplicate: &account::Duplicate) -> DuplicateSummary {
+    DuplicateSummary {
+        motif: duplicate.motif,
+        requested_at: duplicate.requested_at,
+        new_photo: duplicate.photo.is_some(),
+    }
 }
 
 /// The reply of a store step bounded in time: `found` makes it from what the step found; a
@@ -461,12 +613,23 @@ async fn small_form(request: Request, trace: &mut Trace) -> Result<multipart::Fo
 fn settle<T>(
     outcome: Result<Result<Option<T>, StoreError>, tokio::time::error::Elapsed>,
     trace: Trace,
-    found: impl FnOnce(T, Trace) -> (Reply, Trace),
+    then: impl FnOnce(T, Trace) -> (Reply, Trace),
 ) -> (Reply, Trace) {
+    match found(outcome) {
+        Ok(value) => then(value, trace),
+        Err((failure, reason)) => (Reply::Failure(failure), trace.failed(reason)),
+    }
+}
+
+/// What a store step bounded in time found, or the failure that ends the request and why (for
+/// the log line): see [`settle`].
+fn found<T>(
+    outcome: Result<Result<Option<T>, StoreError>, tokio::time::error::Elapsed>,
+) -> Result<T, (Failure, String)> {
     match outcome {
-        Ok(Ok(Some(value))) => found(value, trace),
-        Ok(Ok(None)) => (Reply::Failure(Failure::LinkInvalid), trace.failed("no record for this dossier")),
-        Ok(Err(error)) => (Reply::Failure(Failure::Unavailable), trace.failed(error)),
-        Err(_) => (Reply::Failure(Failure::Unavailable), trace.failed("the store did not answer in time")),
+        Ok(Ok(Some(value))) => Ok(value),
+        Ok(Ok(None)) => Err((Failure::LinkInvalid, "no record for this dossier".to_owned())),
+        Ok(Err(error)) => Err((Failure::Unavailable, error.to_string())),
+        Err(_) => Err((Failure::Unavailable, "the store did not answer in time".to_owned())),
     }
 }

@@ -16,7 +16,11 @@
 
 use html_escape::{encode_double_quoted_attribute_to_string, encode_text_to_string};
 
-use crate::http::response::{Activated, ActivationForm, Failure, FieldError, MailReport, Receipt, Space};
+use crate::account::Motif;
+use crate::http::response::{
+    Activated, ActivationForm, DuplicateDone, DuplicateForm, DuplicateSummary, Failure, FieldError,
+    MailReport, Receipt, Space,
+};
 
 /// The pages load nothing and run nothing; their only style is inline, and their forms (the
 /// activation's « Appliquer », « Renvoyer l’e-mail ») post to the function itself.
@@ -52,6 +56,13 @@ const ALERT: &str = include_str!("pages/alert.html");
 const LINK: &str = include_str!("pages/link.html");
 const SIGNIN: &str = include_str!("pages/signin.html");
 const SPACE: &str = include_str!("pages/space.html");
+/// The duplicate request's form: the reasons, the optional photo.
+const DUPLICATE_FORM: &str = include_str!("pages/duplicate-form.html");
+/// One reason, a radio button of the duplicate request's form.
+const REASON: &str = include_str!("pages/reason.html");
+const DUPLICATE_DONE: &str = include_str!("pages/duplicate-done.html");
+/// A titled part of a page: « Mes Cartes »'s duplicate request.
+const SECTION: &str = include_str!("pages/section.html");
 /// The send-to-school setting as a form posting its token back: the activation's « Appliquer »
 /// and « Mes Cartes »'s « Enregistrer ce choix ».
 const CHOICE_FORM: &str = include_str!("pages/choice-form.html");
@@ -130,8 +141,7 @@ pub fn receipt(receipt: &Receipt) -> String {
     let (title, replay) =
         if receipt.replay { (REPLAY_TITLE, render(REPLAY, &[])) } else { (STORED_TITLE, Markup::default()) };
     let summary = &receipt.summary;
-    let date = summary.date_naissance;
-    let born = format!("{:02}/{:02}/{}", date.day(), u8::from(date.month()), date.year());
+    let born = day(summary.date_naissance);
     let envoi = if summary.envoi_etablissement { "dans l’établissement" } else { "à votre adresse" };
     let dossier = receipt.dossier.to_string();
     let values = [
@@ -219,8 +229,7 @@ pub fn activated(activated: &Activated) -> String {
     } else {
         Markup::default()
     };
-    let href = format!("espace?jeton={}", activated.space);
-    let space = render(LINK, &[("href", Value::Attribute(&href)), ("label", Value::Text(&texts.space_link))]);
+    let space = link(&space_href("espace", &activated.space), &texts.space_link);
     let values = [
         ("title", Value::Text(&texts.activated_title)),
         ("before", Value::Markup(&before)),
@@ -255,8 +264,7 @@ pub fn signin(failed: bool) -> String {
 pub fn space(space: &Space) -> String {
     let texts = &crate::texts().account;
     let status = if space.activated { &texts.status_activated } else { &texts.status_received };
-    let date = space.received_at.date();
-    let received = format!("{:02}/{:02}/{}", date.day(), u8::from(date.month()), date.year());
+    let received = day(space.received_at.date());
     let envoi = if space.envoi_etablissement { "dans l’établissement" } else { "à votre adresse" };
     let dossier = space.dossier.to_string();
     let saved = if space.saved {
@@ -264,11 +272,23 @@ pub fn space(space: &Space) -> String {
     } else {
         Markup::default()
     };
-    let setting = match (&space.setting_token, space.activated) {
-        (Some(token), _) => choice_form("reglage", token, space.envoi_etablissement, &texts.save_setting),
-        (None, true) => render(NOTE, &[("message", Value::Text(&texts.setting_locked))]),
-        (None, false) => Markup::default(),
+    let setting = match (space.setting_open, space.activated) {
+        (true, _) => choice_form("reglage", &space.token, space.envoi_etablissement, &texts.save_setting),
+        (false, true) => render(NOTE, &[("message", Value::Text(&texts.setting_locked))]),
+        (false, false) => Markup::default(),
     };
+    let duplicate = match &space.duplicate {
+        Some(duplicate) => lines(
+            [duplicate_line(duplicate), texts.duplicate_again.clone()]
+                .iter()
+                .map(|message| render(NOTE, &[("message", Value::Text(message))])),
+        ),
+        None => link(&space_href("duplicata", &space.token), &texts.duplicate_title),
+    };
+    let duplicate = render(
+        SECTION,
+        &[("title", Value::Text(&texts.duplicate_title)), ("content", Value::Markup(&duplicate))],
+    );
     let values = [
         ("title", Value::Text(&texts.cards_title)),
         ("saved", Value::Markup(&saved)),
@@ -281,8 +301,92 @@ pub fn space(space: &Space) -> String {
         ("filiere", Value::Text(&space.filiere)),
         ("received", Value::Text(&received)),
         ("envoi", Value::Text(envoi)),
+        ("duplicate", Value::Markup(&duplicate)),
     ];
     page(&texts.cards_title, &render(SPACE, &values))
+}
+
+/// `route?jeton=<token>`: one of the function's pages, relative to the one that links to it.
+fn space_href(route: &str, token: &str) -> String {
+    format!("{route}?jeton={token}")
+}
+
+/// A link in a paragraph of its own.
+fn link(href: &str, label: &str) -> Markup {
+    render(LINK, &[("href", Value::Attribute(href)), ("label", Value::Text(label))])
+}
+
+/// `DD/MM/YYYY`, as the pages write a day.
+fn day(date: time::Date) -> String {
+    format!("{:02}/{:02}/{}", date.day(), u8::from(date.month()), date.year())
+}
+
+/// « Demande de duplicata enregistrée le … (motif : …). »
+fn duplicate_line(duplicate: &DuplicateSummary) -> String {
+    let texts = &crate::texts().account;
+    let date = day(duplicate.requested_at.date());
+    form::fill(
+        &texts.duplicate_open,
+        &[("date", &date), ("motif", &duplicate.motif.label_fr().to_lowercase())],
+    )
+}
+
+/// The duplicate request's form: the reasons (the one chosen before checked), the optional photo,
+/// and above them what to fix after a refusal.
+pub fn duplicate_form(form: &DuplicateForm) -> String {
+    let texts = &crate::texts().account;
+    let alert = form
+        .error
+        .as_deref()
+        .map_or_else(Markup::default, |message| render(ALERT, &[("message", Value::Text(message))]));
+    let reasons = lines(Motif::ALL.into_iter().map(|motif| {
+        let values = [
+            ("value", Value::Static(motif.wire())),
+            ("checked", Value::Static(if form.motif == Some(motif) { " checked" } else { "" })),
+            ("label", Value::Text(motif.label_fr())),
+        ];
+        render(REASON, &values)
+    }));
+    let dossier = form.dossier.to_string();
+    let back = link(&space_href("espace", &form.token), &texts.duplicate_back);
+    let values = [
+        ("title", Value::Text(&texts.duplicate_title)),
+        ("alert", Value::Markup(&alert)),
+        ("intro", Value::Text(&texts.duplicate_intro)),
+        ("dossier", Value::Text(&dossier)),
+        ("token", Value::Attribute(&form.token)),
+        ("reason", Value::Text(&texts.duplicate_reason)),
+        ("reasons", Value::Markup(&reasons)),
+        ("photo_label", Value::Text(&texts.duplicate_photo)),
+        ("photo_hint", Value::Text(&texts.duplicate_photo_hint)),
+        ("button", Value::Text(&texts.duplicate_send)),
+        ("back", Value::Markup(&back)),
+    ];
+    page(&texts.duplicate_title, &render(DUPLICATE_FORM, &values))
+}
+
+/// The duplicate request's confirmation: stored (or before), its reason and day, which photo.
+pub fn duplicate_done(done: &DuplicateDone) -> String {
+    let texts = &crate::texts().account;
+    let before = if done.before {
+        render(NOTE, &[("message", Value::Text(&texts.duplicate_before))])
+    } else {
+        Markup::default()
+    };
+    let message = form::fill(&texts.duplicate_done, &[("dossier", &done.dossier)]);
+    let photo =
+        if done.duplicate.new_photo { &texts.duplicate_photo_new } else { &texts.duplicate_photo_kept };
+    let summary = duplicate_line(&done.duplicate);
+    let back = link(&space_href("espace", &done.space), &texts.duplicate_back);
+    let values = [
+        ("title", Value::Text(&texts.duplicate_done_title)),
+        ("before", Value::Markup(&before)),
+        ("message", Value::Text(&message)),
+        ("summary", Value::Text(&summary)),
+        ("photo", Value::Text(photo)),
+        ("back", Value::Markup(&back)),
+    ];
+    page(&texts.duplicate_done_title, &render(DUPLICATE_DONE, &values))
 }
 
 /// The fields to fix, each with its label and what to do.
@@ -340,6 +444,11 @@ mod tests {
         }
     }
 
+    /// A duplicate request made on the epoch, for loss, with a new photo or not.
+    fn duplicate(new_photo: bool) -> DuplicateSummary {
+        DuplicateSummary { motif: Motif::Perte, requested_at: time::OffsetDateTime::UNIX_EPOCH, new_photo }
+    }
+
     /// Every page the function can answer with.
     fn every_page() -> Vec<String> {
         let failures = [
@@ -391,8 +500,8 @@ mod tests {
                 }));
             }
             for activated in [true, false] {
-                for (setting_token, saved) in
-                    [(activated.then(|| "T.1.x".to_owned()), activated), (None, false)]
+                for (setting_open, saved, duplicate) in
+                    [(activated, activated, None), (false, false, Some(duplicate(envoi_etablissement)))]
                 {
                     pages.push(space(&Space {
                         dossier: dossier.clone(),
@@ -403,11 +512,29 @@ mod tests {
                         received_at: time::OffsetDateTime::UNIX_EPOCH,
                         envoi_etablissement,
                         activated,
-                        setting_token,
+                        token: "T.1.x".into(),
+                        setting_open,
+                        duplicate,
                         saved,
                     }));
                 }
             }
+            for before in [true, false] {
+                pages.push(duplicate_done(&DuplicateDone {
+                    dossier: dossier.clone(),
+                    duplicate: duplicate(before),
+                    before,
+                    space: "T.1.x".into(),
+                }));
+            }
+        }
+        for (motif, error) in [(None, None), (Some(Motif::Vol), Some("Choisissez le motif.".to_owned()))] {
+            pages.push(duplicate_form(&DuplicateForm {
+                dossier: dossier.clone(),
+                token: "T.1.x".into(),
+                motif,
+                error,
+            }));
         }
         pages.push(signin(false));
         pages.push(signin(true));

@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 
 use form::{Demande, Dossier};
+
+use crate::account::Motif;
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 use serde_json::json;
@@ -33,6 +35,41 @@ pub enum Reply {
     SignIn { failed: bool },
     /// « Mes Cartes », the signed-in personal space (200).
     Space(Space),
+    /// The duplicate request's form (200), or again with what to fix (422).
+    DuplicateForm(DuplicateForm),
+    /// The duplicate request is stored (201), or was before (200).
+    Duplicate(DuplicateDone),
+}
+
+/// The duplicate request's form: the token it posts back, and, sent again after a refusal, the
+/// reason chosen and what to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateForm {
+    pub dossier: Dossier,
+    pub token: String,
+    pub motif: Option<Motif>,
+    /// What to fix: no reason chosen, or the photo's problem.
+    pub error: Option<String>,
+}
+
+/// A duplicate request as the pages show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateSummary {
+    pub motif: Motif,
+    pub requested_at: OffsetDateTime,
+    /// Whether a new photo came with it.
+    pub new_photo: bool,
+}
+
+/// The confirmation of the duplicate request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateDone {
+    pub dossier: Dossier,
+    pub duplicate: DuplicateSummary,
+    /// True when a duplicate request had been stored before, and nothing changed.
+    pub before: bool,
+    /// The token of « Mes Cartes », which the confirmation links back to.
+    pub space: String,
 }
 
 /// « Mes Cartes »: the request's summary and where it stands.
@@ -47,9 +84,14 @@ pub struct Space {
     pub envoi_etablissement: bool,
     /// Whether the account was activated (« Compte activé »; else « Demande reçue »).
     pub activated: bool,
-    /// The space token the page's setting form sends back, while the setting may be changed
-    /// here (activated, fewer than `MAX_SETTING_CHANGES` changes); `None` otherwise.
-    pub setting_token: Option<String>,
+    /// The space token that the page's forms and links carry (the setting, the duplicate
+    /// request).
+    pub token: String,
+    /// Whether the setting may be changed here: activated, fewer than `MAX_SETTING_CHANGES`
+    /// changes.
+    pub setting_open: bool,
+    /// The duplicate request, once made.
+    pub duplicate: Option<DuplicateSummary>,
     /// True right after the setting was saved.
     pub saved: bool,
 }
@@ -226,6 +268,10 @@ impl Reply {
             Reply::Receipt(_) => StatusCode::CREATED,
             Reply::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Reply::Mail(_) | Reply::Activation(_) | Reply::Activated(_) | Reply::Space(_) => StatusCode::OK,
+            Reply::DuplicateForm(form) if form.error.is_some() => StatusCode::UNPROCESSABLE_ENTITY,
+            Reply::DuplicateForm(_) => StatusCode::OK,
+            Reply::Duplicate(done) if done.before => StatusCode::OK,
+            Reply::Duplicate(_) => StatusCode::CREATED,
             Reply::SignIn { failed: false } => StatusCode::OK,
             Reply::SignIn { failed: true } => StatusCode::UNAUTHORIZED,
             Reply::Failure(failure) => failure.status(),
@@ -269,6 +315,16 @@ impl Reply {
                 "received_at": space.received_at.format(&Rfc3339).unwrap_or_default(),
                 "envoi_etablissement": space.envoi_etablissement,
                 "statut": if space.activated { "compte_active" } else { "demande_recue" },
+                "duplicata": space.duplicate.as_ref().map(DuplicateSummary::json),
+            }),
+            Reply::DuplicateForm(form) => match &form.error {
+                Some(error) => json!({ "error": error }),
+                None => json!({ "dossier": form.dossier.to_string() }),
+            },
+            Reply::Duplicate(done) => json!({
+                "dossier": done.dossier.to_string(),
+                "duplicata": done.duplicate.json(),
+                "deja_demande": done.before,
             }),
             Reply::Invalid(errors) => {
                 let errors: BTreeMap<&str, &str> =
@@ -277,6 +333,17 @@ impl Reply {
             }
             Reply::Failure(failure) => json!({ "error": failure.message_fr() }),
         }
+    }
+}
+
+impl DuplicateSummary {
+    /// `{"motif": …, "demande_le": RFC 3339, "nouvelle_photo": bool}`.
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "motif": self.motif.wire(),
+            "demande_le": self.requested_at.format(&Rfc3339).unwrap_or_default(),
+            "nouvelle_photo": self.new_photo,
+        })
     }
 }
 

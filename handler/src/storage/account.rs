@@ -1,8 +1,10 @@
 //! What happens to a request after it is stored, kept as objects beside its record, each written
 //! once: the e-mails sent about it (`courriel-<n>.json`, at most [`MAX_MAILS`]), the account's
-//! activation (`activation.json`) and the failed sign-ins to its personal space
-//! (`connexion-echec-<n>.json`, at most [`MAX_FAILED_SIGNINS`]). Written after the send or the click they note, so that nothing
-//! claims what did not happen; the record itself is never touched.
+//! activation (`activation.json`), the failed sign-ins to its personal space
+//! (`connexion-echec-<n>.json`, at most [`MAX_FAILED_SIGNINS`]), the send-to-school setting's
+//! changes (`reglage-<n>.json`, at most [`MAX_SETTING_CHANGES`]) and the duplicate request
+//! (`duplicata.json`, with its new photo if one came). Written after the send or the click they
+//! note, so that nothing claims what did not happen; the record itself is never touched.
 //!
 //! Rejected: counters and states inside `demande.json` (an overwrite, and a lost update when two
 //! tries race); a list call to find the latest e-mail (a permission and a page of keys for what
@@ -12,6 +14,7 @@ use form::{Demande, Dossier};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::account::Motif;
 use crate::storage::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError};
 
 pub use form::limits::{MAX_FAILED_SIGNINS, MAX_MAILS, MAX_SETTING_CHANGES};
@@ -57,7 +60,7 @@ pub async fn note_mail<S: Store>(
     n: u8,
     record: &MailRecord,
 ) -> Result<bool, StoreError> {
-    note_numbered(store, &ObjectKey::mailing(dossier, n), record).await
+    write_once(store, &ObjectKey::mailing(dossier, n), record).await
 }
 
 /// The highest-numbered of the objects `key(1)`, `key(2)`, … `key(max)`, read in turn until one
@@ -69,17 +72,14 @@ async fn latest_numbered<S: Store, T: serde::de::DeserializeOwned>(
 ) -> Result<Option<(u8, T)>, StoreError> {
     let mut latest = None;
     for n in 1..=max {
-        let key = key(n);
-        let Some(object) = store.get(&key).await? else { break };
-        let value = serde_json::from_slice(&object.bytes)
-            .map_err(|error| StoreError(format!("{key} unreadable: {error}")))?;
+        let Some(value) = read_json(store, &key(n)).await? else { break };
         latest = Some((n, value));
     }
     Ok(latest)
 }
 
-/// Writes one numbered note once; `false` when another try wrote that number first.
-async fn note_numbered<S: Store, T: Serialize>(
+/// Writes one note once; `false` when another try wrote it first.
+async fn write_once<S: Store, T: Serialize>(
     store: &S,
     key: &ObjectKey,
     value: &T,
@@ -100,11 +100,7 @@ pub struct Activation {
 
 /// The activation of `dossier`, if it was activated.
 pub async fn activation<S: Store>(store: &S, dossier: &Dossier) -> Result<Option<Activation>, StoreError> {
-    let key = ObjectKey::activation(dossier);
-    let Some(object) = store.get(&key).await? else { return Ok(None) };
-    serde_json::from_slice(&object.bytes)
-        .map(Some)
-        .map_err(|error| StoreError(format!("{key} unreadable: {error}")))
+    read_json(store, &ObjectKey::activation(dossier)).await
 }
 
 /// Activates the account with `activation`, or gives the activation stored first: activating twice
@@ -114,14 +110,11 @@ pub async fn activate<S: Store>(
     dossier: &Dossier,
     activation: &Activation,
 ) -> Result<Activation, StoreError> {
-    let json = serde_json::to_vec_pretty(activation).expect("an activation always serialises");
     let key = ObjectKey::activation(dossier);
-    match store.put_if_absent(&key, &json, "application/json", &Metadata::new()).await? {
-        PutOutcome::Created => Ok(activation.clone()),
-        PutOutcome::AlreadyExists => {
-            self::activation(store, dossier).await?.ok_or_else(|| StoreError(format!("{key} vanished")))
-        }
+    if write_once(store, &key, activation).await? {
+        return Ok(activation.clone());
     }
+    read_json(store, &key).await?.ok_or_else(|| StoreError(format!("{key} vanished")))
 }
 
 /// A change of the send-to-school setting, as `reglage-<n>.json` keeps it.
@@ -148,7 +141,62 @@ pub async fn note_setting<S: Store>(
     n: u8,
     setting: &Setting,
 ) -> Result<bool, StoreError> {
-    note_numbered(store, &ObjectKey::setting(dossier, n), setting).await
+    write_once(store, &ObjectKey::setting(dossier, n), setting).await
+}
+
+/// The duplicate request as `duplicata.json` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duplicate {
+    #[serde(with = "time::serde::rfc3339")]
+    pub requested_at: OffsetDateTime,
+    pub motif: Motif,
+    /// The key of the new photo, `None` when the card keeps the request's.
+    pub photo: Option<String>,
+}
+
+/// The duplicate request of `dossier`, if one was made.
+pub async fn duplicate<S: Store>(store: &S, dossier: &Dossier) -> Result<Option<Duplicate>, StoreError> {
+    read_json(store, &ObjectKey::duplicate(dossier)).await
+}
+
+/// Stores the duplicate request: its new photo first (`jpeg`, when one came), then the request
+/// naming it, each written once. Gives what is stored and whether this call stored it: a request
+/// stored before (a double click, two tabs) is kept, and this one's photo, if any, is left for
+/// the staff's orphans.
+pub async fn request_duplicate<S: Store>(
+    store: &S,
+    dossier: &Dossier,
+    requested_at: OffsetDateTime,
+    motif: Motif,
+    jpeg: Option<&[u8]>,
+) -> Result<(Duplicate, bool), StoreError> {
+    let photo = match jpeg {
+        Some(jpeg) => {
+            let key = ObjectKey::duplicate_photo(dossier, jpeg);
+            // Already there means the same bytes, from a try cut before its request: adopted.
+            store.put_if_absent(&key, jpeg, "image/jpeg", &Metadata::new()).await?;
+            Some(key.to_string())
+        }
+        None => None,
+    };
+    let duplicate = Duplicate { requested_at, motif, photo };
+    let key = ObjectKey::duplicate(dossier);
+    if write_once(store, &key, &duplicate).await? {
+        return Ok((duplicate, true));
+    }
+    let stored = read_json(store, &key).await?.ok_or_else(|| StoreError(format!("{key} vanished")))?;
+    Ok((stored, false))
+}
+
+/// The JSON object under `key`, `None` when there is none.
+async fn read_json<S: Store, T: serde::de::DeserializeOwned>(
+    store: &S,
+    key: &ObjectKey,
+) -> Result<Option<T>, StoreError> {
+    let Some(object) = store.get(key).await? else { return Ok(None) };
+    serde_json::from_slice(&object.bytes)
+        .map(Some)
+        .map_err(|error| StoreError(format!("{key} unreadable: {error}")))
 }
 
 /// The part of `demande.json` that later steps read: the validated fields.

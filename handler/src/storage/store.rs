@@ -8,7 +8,8 @@ use std::future::Future;
 
 use form::Dossier;
 
-/// An object key, built only from a dossier number: nothing a student typed reaches a key.
+/// An object key, built only from a dossier number (and, for a duplicate's photo, the digest of
+/// the JPEG the function made): nothing a student typed reaches a key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ObjectKey(String);
 
@@ -44,6 +45,20 @@ impl ObjectKey {
     /// from the personal space.
     pub fn setting(dossier: &Dossier, n: u8) -> ObjectKey {
         ObjectKey(format!("demandes/{}/reglage-{n}.json", dossier.compact()))
+    }
+
+    /// `demandes/<dossier>/duplicata.json`: the duplicate request, one per dossier, written last.
+    pub fn duplicate(dossier: &Dossier) -> ObjectKey {
+        ObjectKey(format!("demandes/{}/duplicata.json", dossier.compact()))
+    }
+
+    /// `demandes/<dossier>/duplicata-<digest>.jpg`: the new photo of a duplicate request, named by
+    /// the first 16 hex digits of its SHA-256, written before the request that names it. The digest
+    /// keeps write-once honest: a try cut after its photo leaves that photo alone, and a retry with
+    /// another photo writes its own instead of overwriting it.
+    pub fn duplicate_photo(dossier: &Dossier, jpeg: &[u8]) -> ObjectKey {
+        let digest = crate::storage::idempotency::sha256_hex(jpeg);
+        ObjectKey(format!("demandes/{}/duplicata-{}.jpg", dossier.compact(), &digest[..16]))
     }
 
     pub fn as_str(&self) -> &str {

@@ -228,3 +228,60 @@ async fn a_refused_mail_loses_nothing() {
     assert_eq!(sent_mails(&moto.endpoint).await.len(), 0);
     assert_eq!(response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
 }
+
+// « Demande de duplicata » on a real S3: signed in with the number and the date of birth, the
+// student asks for a duplicate with a new photo; the function stores the photo it made (metadata
+// stripped, the ID photo's size) and then the request naming it, and a second request changes
+// nothing.
+#[tokio::test]
+async fn duplicate_request_on_s3() {
+    let moto = Moto::start().await;
+    let app = app(&moto, true).await;
+    let schema = handler::schema().unwrap();
+    let now = OffsetDateTime::now_utc();
+    let fields = post::fields(&schema, "6e0d1b2f-3c4a-4d5e-9f0a-1b2c3d4e5f60", &[]);
+    let receipt = json(&app.handle(post::request(&fields, &post::jpeg(480, 640, 2)), now).await);
+    let dossier = receipt["dossier"].as_str().unwrap().to_owned();
+    let compact = dossier.replace('-', "");
+
+    let sign_in =
+        [("dossier".to_owned(), dossier.clone()), ("date_naissance".to_owned(), "2009-03-14".to_owned())];
+    let mut request = post::request(&sign_in, &[]);
+    *request.uri_mut() = format!("{FUNCTION_URL}espace").parse().unwrap();
+    request.headers_mut().insert(header::ACCEPT, "text/html".parse().unwrap());
+    let cards = text(&app.handle(request, now).await);
+    let token = cards
+        .split("duplicata?jeton=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no link to the duplicate request in {cards}"))
+        .to_owned();
+
+    let duplicate = |motif: &str, photo: &[u8]| {
+        let fields = [("jeton".to_owned(), token.clone()), ("motif".to_owned(), motif.to_owned())];
+        let mut request = post::request(&fields, photo);
+        *request.uri_mut() = format!("{FUNCTION_URL}duplicata").parse().unwrap();
+        request
+    };
+    let done = app.handle(duplicate("degradation", &post::jpeg(900, 1200, 3)), now).await;
+    assert_eq!(done.status(), StatusCode::CREATED, "{}", text(&done));
+    let stored: Vec<String> =
+        keys(&moto).await.into_iter().filter(|key| key.contains(&format!("{compact}/duplicata"))).collect();
+    let [photo, record] = stored.as_slice() else { panic!("{stored:?}") };
+    assert_eq!(record, &format!("demandes/{compact}/duplicata.json"));
+    let record: serde_json::Value =
+        serde_json::from_slice(&post::read(&moto.client(), BUCKET, record).await).unwrap();
+    assert_eq!(
+        (record["motif"].as_str(), record["photo"].as_str()),
+        (Some("degradation"), Some(photo.as_str()))
+    );
+    let jpeg = post::read(&moto.client(), BUCKET, photo).await;
+    let decoded = image::load_from_memory(&jpeg).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (413, 531));
+    assert!(!jpeg.windows(4).any(|w| w == b"Exif"), "no metadata kept");
+
+    let again = app.handle(duplicate("perte", &[]), now).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(json(&again)["duplicata"]["motif"], "degradation");
+    assert_eq!(keys(&moto).await.iter().filter(|key| key.contains("/duplicata")).count(), 2);
+}

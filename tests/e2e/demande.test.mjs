@@ -954,10 +954,11 @@ async function mailsTo(address) {
 }
 
 describe('after the request: the e-mail, its activation link, the personal space', () => {
-  // The handout's step 7 and the personal space, as the student meets them: the e-mail's link
-  // opens the activation page (which changes nothing), « Appliquer » activates and confirms, the
-  // confirmation leads to « Mes Cartes »; then a sign-in with the number and the date of birth.
-  test('the e-mail’s link, « Appliquer », the confirmation and « Mes Cartes », without JavaScript; axe-core and the Nu checker on each, and on the e-mail', async () => {
+  // The handout's step 7, the personal space and the duplicate guide, as the student meets them:
+  // the e-mail's link opens the activation page (which changes nothing), « Appliquer » activates
+  // and confirms, the confirmation leads to « Mes Cartes »; then a sign-in with the number and the
+  // date of birth, and « Demande de duplicata » with a new photo.
+  test('the e-mail’s link, « Appliquer », the confirmation, « Mes Cartes » and « Demande de duplicata », without JavaScript; axe-core and the Nu checker on each, and on the e-mail', async () => {
     const { context: sending, page: form } = await open();
     const student = { ...STUDENT, prenom: 'Nour', email: 'nour.dupre@example.org' };
     let dossier;
@@ -1017,6 +1018,32 @@ describe('after the request: the e-mail, its activation link, the personal space
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Se connecter")')]);
       assert.equal((await page.textContent('h1')).trim(), 'Mes Cartes');
       assert.ok((await page.textContent('main')).includes(student.prenom));
+
+      // « Demande de duplicata », with a new photo: its form, then its confirmation; « Mes Cartes »
+      // then shows it and offers no second one.
+      await Promise.all([page.waitForNavigation(), page.click('a:has-text("Demande de duplicata")')]);
+      assert.equal((await page.textContent('h1')).trim(), 'Demande de duplicata');
+      await screenshots(page, 'duplicate-form');
+      await assertAccessibleWithoutScripts(page, 'the duplicate request’s form');
+      documents.push({ name: 'duplicata', html: await page.content() });
+      await page.check('#motif-perte');
+      await page.setInputFiles('#photo', PHOTO);
+      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Envoyer la demande de duplicata")')]);
+      assert.equal((await page.textContent('h1')).trim(), 'Demande de duplicata enregistrée');
+      const done = await page.textContent('main');
+      assert.ok(done.includes(dossier) && done.includes('motif\u202f: perte'), done);
+      assert.ok(done.includes('La nouvelle carte portera la photo que vous venez d’envoyer.'), done);
+      const stored = (await stack.s3.listKeys(`demandes/${compact}/`)).filter((key) => key.includes('/duplicata'));
+      assert.equal(stored.length, 2, `the new photo and the request: ${stored}`);
+      assert.ok(stored.includes(`demandes/${compact}/duplicata.json`), `${stored}`);
+      await screenshots(page, 'duplicate-done');
+      await assertAccessibleWithoutScripts(page, 'the duplicate request’s confirmation');
+      documents.push({ name: 'duplicata-enregistre', html: await page.content() });
+      await Promise.all([page.waitForNavigation(), page.click('a:has-text("Revenir à")')]);
+      assert.ok((await page.textContent('main')).includes('Une autre demande de duplicata ne peut pas être faite d’ici'));
+      assert.equal(await page.locator('a:has-text("Demande de duplicata")').count(), 0, 'no second request');
+      await assertAccessibleWithoutScripts(page, '« Mes Cartes » after the duplicate request');
+      documents.push({ name: 'espace-duplicata', html: await page.content() });
 
       // A wrong date: the one refusal, on the sign-in page.
       await page.goto(`${stack.functionUrl}espace`);

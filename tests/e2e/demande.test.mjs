@@ -425,14 +425,7 @@ describe('the request form, end to end', () => {
     const { context, page, record } = await open({ javaScript: false });
     try {
       const student = { ...STUDENT, prenom: 'Éloïse', email: 'eloise.dupre@example.org' };
-      await fillFields(page, student);
-      await page.setInputFiles('#photo', PHOTO);
-      const [response] = await Promise.all([
-        page.waitForNavigation({ url: stack.handlerUrl, timeout: SEND_TIMEOUT_MS }),
-        page.click('#envoyer'),
-      ]);
-      assert.equal(response.status(), 201, stack.handlerLog());
-      const dossier = (await page.textContent('p.dossier')).trim();
+      const dossier = await sendWithoutScripts(page, student);
       await assertStored(dossier, student, { width: 3264, height: 2448 });
       assert.ok((await page.textContent('#courriel')).includes(`vers ${student.email}`), 'the receipt says where the e-mail went');
       await screenshots(page, 'nojs-receipt');
@@ -519,6 +512,18 @@ async function sendNew(page, student) {
   const formUrl = page.url();
   await page.click('#envoyer');
   return receiptNumber(page, formUrl);
+}
+
+/** Fills the form, adds the photo, posts it as a page (no JavaScript); returns the dossier of the function's receipt. */
+async function sendWithoutScripts(page, student) {
+  await fillFields(page, student);
+  await page.setInputFiles('#photo', PHOTO);
+  const [response] = await Promise.all([
+    page.waitForNavigation({ url: stack.handlerUrl, timeout: SEND_TIMEOUT_MS }),
+    page.click('#envoyer'),
+  ]);
+  assert.equal(response.status(), 201, stack.handlerLog());
+  return (await page.textContent('p.dossier')).trim();
 }
 
 /**
@@ -958,12 +963,16 @@ describe('after the request: the e-mail, its activation link, the personal space
   // the e-mail's link opens the activation page (which changes nothing), « Appliquer » activates
   // and confirms, the confirmation leads to « Mes Cartes »; then a sign-in with the number and the
   // date of birth, and « Demande de duplicata » with a new photo.
-  test('the e-mail’s link, « Appliquer », the confirmation, « Mes Cartes » and « Demande de duplicata », without JavaScript; axe-core and the Nu checker on each, and on the e-mail', async () => {
-    const { context: sending, page: form } = await open();
-    const student = { ...STUDENT, prenom: 'Nour', email: 'nour.dupre@example.org' };
+  const journeys = [
+    { from: 'file', javaScript: false, prenom: 'Nour', label: 'from file://, JavaScript off throughout' },
+    { from: 'served', javaScript: true, prenom: 'Inès', label: 'over loopback, JavaScript on' },
+  ];
+  for (const { from, javaScript, prenom, label } of journeys) test(`${label}: the request, the e-mail’s link, « Appliquer », the confirmation, « Mes Cartes » and « Demande de duplicata »; axe-core and the Nu checker on each, and on the e-mail`, async () => {
+    const { context: sending, page: form } = await open({ from, javaScript });
+    const student = { ...STUDENT, prenom, email: `${prenom.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase()}.dupre@example.org` };
     let dossier;
     try {
-      dossier = await sendNew(form, student);
+      dossier = javaScript ? await sendNew(form, student) : await sendWithoutScripts(form, student);
     } finally {
       await sending.close();
     }
@@ -973,8 +982,9 @@ describe('after the request: the e-mail, its activation link, the personal space
     const link = /href="([^"]+)"/.exec(mail.body)[1].replaceAll('&amp;', '&');
     assert.ok(link.startsWith(`${stack.functionUrl}activation?jeton=`), link);
 
-    const { context, page, record } = await open({ javaScript: false });
+    const { context, page, record } = await open({ from, javaScript });
     const documents = [{ name: 'courriel', html: mail.body }];
+    const shot = (name) => screenshots(page, `${name}-${from}`);
     try {
       const compact = compactOf(dossier);
       const before = await stack.s3.listKeys(`demandes/${compact}/`);
@@ -982,7 +992,7 @@ describe('after the request: the e-mail, its activation link, the personal space
       assert.equal((await page.textContent('h1')).trim(), 'Activer votre compte');
       assert.equal(await page.isChecked('#envoi_etablissement'), true, 'as chosen in the form');
       assert.deepEqual(await stack.s3.listKeys(`demandes/${compact}/`), before, 'opening the link changes nothing');
-      await screenshots(page, 'activation');
+      await shot('activation');
       await assertAccessibleWithoutScripts(page, 'the activation page');
       documents.push({ name: 'activation', html: await page.content() });
 
@@ -990,14 +1000,14 @@ describe('after the request: the e-mail, its activation link, the personal space
       assert.equal((await page.textContent('h1')).trim(), 'Compte activé');
       assert.ok((await page.textContent('main')).includes('Votre carte sera envoyée à votre établissement'));
       assert.ok((await stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/activation.json`));
-      await screenshots(page, 'activated');
+      await shot('activated');
       await assertAccessibleWithoutScripts(page, 'the confirmation');
       documents.push({ name: 'activated', html: await page.content() });
 
       await Promise.all([page.waitForNavigation(), page.click('a:has-text("Ouvrir mon espace personnel")')]);
       assert.equal((await page.textContent('h1')).trim(), 'Mes Cartes');
       assert.equal((await page.textContent('.status')).trim(), 'Compte activé');
-      await screenshots(page, 'space');
+      await shot('space');
       await assertAccessibleWithoutScripts(page, '« Mes Cartes »');
       documents.push({ name: 'espace', html: await page.content() });
 
@@ -1023,7 +1033,7 @@ describe('after the request: the e-mail, its activation link, the personal space
       // then shows it and offers no second one.
       await Promise.all([page.waitForNavigation(), page.click('a:has-text("Demande de duplicata")')]);
       assert.equal((await page.textContent('h1')).trim(), 'Demande de duplicata');
-      await screenshots(page, 'duplicate-form');
+      await shot('duplicate-form');
       await assertAccessibleWithoutScripts(page, 'the duplicate request’s form');
       documents.push({ name: 'duplicata', html: await page.content() });
       await page.check('#motif-perte');
@@ -1036,7 +1046,7 @@ describe('after the request: the e-mail, its activation link, the personal space
       const stored = (await stack.s3.listKeys(`demandes/${compact}/`)).filter((key) => key.includes('/duplicata'));
       assert.equal(stored.length, 2, `the new photo and the request: ${stored}`);
       assert.ok(stored.includes(`demandes/${compact}/duplicata.json`), `${stored}`);
-      await screenshots(page, 'duplicate-done');
+      await shot('duplicate-done');
       await assertAccessibleWithoutScripts(page, 'the duplicate request’s confirmation');
       documents.push({ name: 'duplicata-enregistre', html: await page.content() });
       await Promise.all([page.waitForNavigation(), page.click('a:has-text("Revenir à")')]);
@@ -1051,7 +1061,7 @@ describe('after the request: the e-mail, its activation link, the personal space
       await page.fill('#date_naissance', '2009-03-15');
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Se connecter")')]);
       assert.ok((await page.textContent('[role=alert]')).includes('ne correspondent à aucune demande'));
-      await screenshots(page, 'signin-refused');
+      await shot('signin-refused');
       await assertAccessibleWithoutScripts(page, 'the refused sign-in');
       documents.push({ name: 'connexion-refusee', html: await page.content() });
       await assertValidHtml(documents);

@@ -62,7 +62,8 @@ def main():
     content = args.out / "content"
     content.mkdir(parents=True, exist_ok=True)
     (content / "site.toml").write_text(
-        'school_name = "Lycée du Banc d’Essai"\nschool_town = "Clermont-Ferrand"\n'
+        'school_name = "Banc d’Essai"\nschool_display_name = "Lycée du Banc d’Essai"\n'
+        'school_town = "Clermont-Ferrand"\nactivation_email = true\n'
         'region_url = "https://www.auvergnerhonealpes.fr/passregion"\nlanguage = "fr"\n'
         'form_endpoint = "http://127.0.0.1:9000/lambda-url/handler/demande"\n'
     )

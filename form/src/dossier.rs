@@ -7,7 +7,7 @@
 //! modulo 29, changing one character changes the sum by i·(a − b) ≢ 0, and swapping two different
 //! neighbours changes it by (a − b) ≢ 0: both mistakes are always detected.
 //!
-//! People see `K7M-4QX-9TC` (groups of three); storage keys use the compact `K7M4QX9TC`.
+//! People see `H4R-7N2-KPQ` (groups of three); storage keys use the compact `H4R7N2KPQ`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -82,7 +82,7 @@ impl Dossier {
         Ok(Dossier(values.iter().map(|&v| char::from(ALPHABET[v as usize])).collect()))
     }
 
-    /// The nine characters without separators, e.g. `K7M4QX9TC`: for storage keys.
+    /// The nine characters without separators, e.g. `H4R7N2KPQ`: for storage keys.
     pub fn compact(&self) -> &str {
         &self.0
     }
@@ -106,7 +106,7 @@ fn check_value(payload: &[u32]) -> u32 {
 }
 
 impl fmt::Display for Dossier {
-    /// Groups of three for people: `K7M-4QX-9TC`.
+    /// Groups of three for people: `H4R-7N2-KPQ`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.0;
         write!(f, "{}-{}-{}", &s[0..3], &s[3..6], &s[6..9])

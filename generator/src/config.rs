@@ -11,19 +11,35 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteConfig {
-    /// The school's name exactly as the Region's list of establishments spells it.
+    /// The school's name exactly as the Region's list of establishments spells it: the value of
+    /// the request form's establishment field, which must equal the function's `ETABLISSEMENT`
+    /// (it refuses a request naming another school): `{{ etablissement_formulaire }}`.
     pub school_name: String,
+    /// The school's name as the pages show it, in titles, the header, the footer and the prose
+    /// (« Lycée Sidoine Apollinaire »): `{{ etablissement }}`. Apart from `school_name`, which
+    /// is the Region's spelling and often lacks the kind of school.
+    pub school_display_name: String,
     /// The town of the school, shown beside its name.
     pub school_town: String,
-    /// The Region's Pass'Région page, where every request starts.
+    /// The Region's Pass'Région page, which says what the card offers (the request itself is
+    /// made on this site): `{{ url_region }}`.
     pub region_url: String,
     /// The language of the pages, as an HTML `lang` value (`fr`).
     pub language: String,
     /// The public address of the site, if it has one; enables `sitemap.xml` and canonical links.
     #[serde(default)]
     pub base_url: Option<String>,
-    /// Where the request form posts (the handler's public URL).
+    /// Where the request form posts (the handler's public URL), ending with its route `demande`.
     pub form_endpoint: String,
+    /// Whether the function is deployed with a sender (`MAIL_FROM`), so that it sends, after each
+    /// request, the e-mail whose link activates the account. The pages keep the passages between
+    /// `{{ avec_courriel }}` and `{{ fin }}` when true, those between `{{ sans_courriel }}` and
+    /// `{{ fin }}` when false: without a sender no e-mail leaves, so no page may promise one.
+    pub activation_email: bool,
+    /// The personal space's address (sign-in, « Mes Cartes »), made from `form_endpoint` when the
+    /// settings are read, not a setting: `{{ url_espace }}`.
+    #[serde(skip_deserializing)]
+    pub space_url: String,
     /// Who is responsible for the requests' personal data (the GDPR controller), as the privacy
     /// page names it: `{{ responsable_traitement }}`. Optional, like the keys below: a page that
     /// uses the placeholder of a key `site.toml` leaves out does not build.
@@ -32,6 +48,12 @@ pub struct SiteConfig {
     /// How to reach the controller, to ask a question or use one's rights: `{{ contact_responsable }}`.
     #[serde(default)]
     pub data_controller_contact: Option<String>,
+    /// Why the processing is lawful (the GDPR's legal basis), a sentence: `{{ base_legale }}`.
+    #[serde(default)]
+    pub legal_basis: Option<String>,
+    /// How to reach the data protection officer (for a school, usually the académie's): `{{ contact_dpd }}`.
+    #[serde(default)]
+    pub dpo_contact: Option<String>,
     /// How to reach the school's secretariat, where the « document à rendre » goes and students
     /// ask for help: `{{ contact_secretariat }}`.
     #[serde(default)]
@@ -88,7 +110,11 @@ impl SiteConfig {
         let mut config: SiteConfig = toml::from_str(text).map_err(|e| Error::toml(path, text, 0, &e))?;
         let fail = |message: String| Error::at(path, None, message);
 
-        for (key, value) in [("school_name", &config.school_name), ("school_town", &config.school_town)] {
+        for (key, value) in [
+            ("school_name", &config.school_name),
+            ("school_display_name", &config.school_display_name),
+            ("school_town", &config.school_town),
+        ] {
             if value.trim().is_empty() {
                 return Err(fail(format!("`{key}` is empty: give the school's name and town")));
             }
@@ -99,6 +125,7 @@ impl SiteConfig {
             }
         }
         config.school_name = config.school_name.trim().to_owned();
+        config.school_display_name = config.school_display_name.trim().to_owned();
         config.school_town = config.school_town.trim().to_owned();
 
         // The privacy page's settings: optional, but never blank, and plain text since they are
@@ -110,6 +137,8 @@ impl SiteConfig {
                 "how to reach the one responsible",
                 &mut config.data_controller_contact,
             ),
+            ("legal_basis", "why the processing is lawful", &mut config.legal_basis),
+            ("dpo_contact", "how to reach the data protection officer", &mut config.dpo_contact),
             ("school_contact", "how to reach the school's secretariat", &mut config.school_contact),
             ("data_retention", "how long the school keeps a request", &mut config.data_retention),
             ("hosting_region", "the AWS region the service runs in", &mut config.hosting_region),
@@ -159,6 +188,13 @@ impl SiteConfig {
                 config.form_endpoint
             )));
         }
+        config.space_url = space_url(&config.form_endpoint).ok_or_else(|| {
+            fail(format!(
+                "`form_endpoint` must end with the function's route `/demande`, found `{}`: the \
+                 personal space's address is made from it by replacing `demande` with `espace`",
+                config.form_endpoint
+            ))
+        })?;
         Ok(config)
     }
 
@@ -171,14 +207,18 @@ impl SiteConfig {
     /// The value of a Markdown placeholder such as `{{ etablissement }}`, if the name is known.
     pub fn placeholder(&self, name: &str) -> Option<&str> {
         match name {
-            "etablissement" => Some(&self.school_name),
+            "etablissement" => Some(&self.school_display_name),
+            "etablissement_formulaire" => Some(&self.school_name),
             "ville" => Some(&self.school_town),
             "url_region" => Some(&self.region_url),
+            "url_espace" => Some(&self.space_url),
             "poids_photo_max" => Some(&self.limits.max_photo),
             "duree_onglet" => Some(&self.limits.keep_time),
             "taille_photo" => Some(&self.limits.photo_pixels),
             "responsable_traitement" => self.data_controller.as_deref(),
             "contact_responsable" => self.data_controller_contact.as_deref(),
+            "base_legale" => self.legal_basis.as_deref(),
+            "contact_dpd" => self.dpo_contact.as_deref(),
             "contact_secretariat" => self.school_contact.as_deref(),
             "duree_conservation" => self.data_retention.as_deref(),
             "region_hebergement" => self.hosting_region.as_deref(),
@@ -186,21 +226,38 @@ impl SiteConfig {
         }
     }
 
-    /// The names authors may use as placeholders, for error messages. The last five have a
+    /// The names authors may use as placeholders, for error messages. The last seven have a
     /// value only when `site.toml` sets their key.
     pub const PLACEHOLDERS: &'static [&'static str] = &[
         "etablissement",
+        "etablissement_formulaire",
         "ville",
         "url_region",
+        "url_espace",
         "poids_photo_max",
         "duree_onglet",
         "taille_photo",
         "responsable_traitement",
         "contact_responsable",
+        "base_legale",
+        "contact_dpd",
         "contact_secretariat",
         "duree_conservation",
         "region_hebergement",
     ];
+}
+
+/// The personal space's address: `form_endpoint` with its last path segment, `demande`, replaced
+/// by `espace`, since the function routes on a path's last segment (`…/lambda-url/handler/demande`
+/// under `cargo lambda watch` gives `…/lambda-url/handler/espace`). A trailing slash is dropped:
+/// the function's pages link to its other routes relatively (`duplicata?jeton=…`), which from an
+/// address ending with a slash would name a segment below it. `None` when the last segment is not
+/// `demande`, or when the address has no path.
+fn space_url(form_endpoint: &str) -> Option<String> {
+    let trimmed = form_endpoint.strip_suffix('/').unwrap_or(form_endpoint);
+    let (base, last) = trimmed.rsplit_once('/')?;
+    let has_host = base.split_once("://").is_some_and(|(_, host)| !host.is_empty());
+    (has_host && last == "demande").then(|| format!("{base}/espace"))
 }
 
 /// An absolute http(s) address with no whitespace.
@@ -214,21 +271,31 @@ mod tests {
 
     const VALID: &str = r#"
 school_name = "Sidoine Apollinaire"
+school_display_name = "Lycée Sidoine Apollinaire"
 school_town = "Clermont-Ferrand"
 region_url = "https://www.auvergnerhonealpes.fr/passregion"
 language = "fr"
 form_endpoint = "http://127.0.0.1:9000/lambda-url/handler/demande"
+activation_email = true
 data_controller = "le lycée, représenté par son chef d’établissement"
 data_controller_contact = "par e-mail à direction@lycee.fr"
+legal_basis = "La mission d’intérêt public de l’établissement (article 6-1-e du RGPD)."
+dpo_contact = "dpd@ac-exemple.fr"
 school_contact = "Le secrétariat est ouvert du lundi au vendredi."
 data_retention = "L’établissement garde votre demande jusqu’au 31 août."
 hosting_region = "Europe (Paris)"
 "#;
 
     /// The privacy page's settings: (key, its placeholder, its value in [`VALID`]).
-    const PRIVACY: [(&str, &str, &str); 5] = [
+    const PRIVACY: [(&str, &str, &str); 7] = [
         ("data_controller", "responsable_traitement", "le lycée, représenté par son chef d’établissement"),
         ("data_controller_contact", "contact_responsable", "par e-mail à direction@lycee.fr"),
+        (
+            "legal_basis",
+            "base_legale",
+            "La mission d’intérêt public de l’établissement (article 6-1-e du RGPD).",
+        ),
+        ("dpo_contact", "contact_dpd", "dpd@ac-exemple.fr"),
         ("school_contact", "contact_secretariat", "Le secrétariat est ouvert du lundi au vendredi."),
         ("data_retention", "duree_conservation", "L’établissement garde votre demande jusqu’au 31 août."),
         ("hosting_region", "region_hebergement", "Europe (Paris)"),
@@ -251,14 +318,70 @@ hosting_region = "Europe (Paris)"
             .collect()
     }
 
-    // The shipped shape parses, and the optional base URL defaults to none.
+    // The shipped shape parses, and the optional base URL defaults to none. The prose's name is
+    // the display name; the form's is the Region's spelling, kept apart.
     #[test]
     fn parses_valid_config() {
         let config = parse(VALID).unwrap();
         assert_eq!(config.school_name, "Sidoine Apollinaire");
         assert_eq!(config.base_url, None);
-        assert_eq!(config.placeholder("etablissement"), Some("Sidoine Apollinaire"));
+        assert_eq!(config.placeholder("etablissement"), Some("Lycée Sidoine Apollinaire"));
+        assert_eq!(config.placeholder("etablissement_formulaire"), Some("Sidoine Apollinaire"));
         assert_eq!(config.placeholder("inconnu"), None);
+        assert!(config.activation_email);
+        assert!(
+            !parse(&VALID.replace("activation_email = true", "activation_email = false"))
+                .unwrap()
+                .activation_email
+        );
+    }
+
+    // The personal space is the function's `espace` route beside its `demande`: on a Function
+    // URL, under `cargo lambda watch`, with a trailing slash (dropped, since the function's pages
+    // link relatively). Any other last segment is refused, naming `form_endpoint`.
+    #[test]
+    fn space_url_is_the_functions_espace_route() {
+        let cases = [
+            (
+                "https://abcdefgh.lambda-url.eu-west-3.on.aws/demande",
+                Some("https://abcdefgh.lambda-url.eu-west-3.on.aws/espace"),
+            ),
+            (
+                "http://127.0.0.1:9000/lambda-url/handler/demande",
+                Some("http://127.0.0.1:9000/lambda-url/handler/espace"),
+            ),
+            (
+                "https://abcdefgh.lambda-url.eu-west-3.on.aws/demande/",
+                Some("https://abcdefgh.lambda-url.eu-west-3.on.aws/espace"),
+            ),
+            ("https://f.on.aws/demandes", None),
+            ("https://f.on.aws/espace", None),
+            ("https://f.on.aws/demande/photo", None),
+            ("https://f.on.aws/demande?x=1", None),
+            ("https://f.on.aws/", None),
+            ("https://f.on.aws", None),
+            ("https://demande", None),
+        ];
+        for (endpoint, expected) in cases {
+            let text = VALID.replace("http://127.0.0.1:9000/lambda-url/handler/demande", endpoint);
+            match expected {
+                Some(space) => {
+                    let config = parse(&text).unwrap();
+                    assert_eq!(config.space_url, space, "{endpoint}");
+                    assert_eq!(config.placeholder("url_espace"), Some(space), "{endpoint}");
+                    assert_eq!(config.form_endpoint, endpoint, "the form still posts where it was told");
+                }
+                None => {
+                    let message = parse(&text).unwrap_err().to_string();
+                    assert!(
+                        message.contains("`form_endpoint` must end with the function's route `/demande`")
+                            && message.contains(endpoint)
+                            && message.contains("content/site.toml"),
+                        "{endpoint}: {message}"
+                    );
+                }
+            }
+        }
     }
 
     // The photo size that pages name is the handler's own, in French typography; site.toml
@@ -350,8 +473,15 @@ hosting_region = "Europe (Paris)"
     fn rejects_bad_settings() {
         let cases = [
             (format!("{VALID}colour = \"red\"\n"), "unknown field `colour`"),
-            (VALID.replace("Sidoine Apollinaire", " "), "`school_name` is empty"),
-            (VALID.replace("Sidoine Apollinaire", "{{ x }}"), "`school_name` must be plain text"),
+            (VALID.replace("\"Sidoine Apollinaire\"", "\" \""), "`school_name` is empty"),
+            (VALID.replace("\"Sidoine Apollinaire\"", "\"{{ x }}\""), "`school_name` must be plain text"),
+            (VALID.replace("\"Lycée Sidoine Apollinaire\"", "\" \""), "`school_display_name` is empty"),
+            (
+                VALID.replace("\"Lycée Sidoine Apollinaire\"", "\"Lycée <b>X</b>\""),
+                "`school_display_name` must be plain text",
+            ),
+            (VALID.replace("activation_email = true\n", ""), "missing field `activation_email`"),
+            (VALID.replace("activation_email = true", "activation_email = \"oui\""), "expected a boolean"),
             (VALID.replace("https://www.auvergnerhonealpes.fr/passregion", "www.x.fr"), "`region_url`"),
             (VALID.replace("\"fr\"", "\"français\""), "`language`"),
             (format!("{VALID}base_url = \"passregion.fr\"\n"), "`base_url`"),

@@ -47,11 +47,11 @@ struct FrontMatter {
 /// One Markdown page, parsed but not yet rendered.
 #[derive(Debug, Clone)]
 pub struct Page {
-    /// The source, relative to the content folder (`premiere-demande/01-connexion.md`).
+    /// The source, relative to the content folder (`premiere-demande/01-faire-ma-demande.md`).
     pub source: PathBuf,
     /// The source as the author sees it, for error messages (`content/premiere-demande/...`).
     pub display_path: PathBuf,
-    /// The output's site path (`premiere-demande/01-connexion.html`).
+    /// The output's site path (`premiere-demande/01-faire-ma-demande.html`).
     pub output: String,
     /// What the page is.
     pub kind: PageKind,
@@ -403,54 +403,147 @@ fn split_front_matter(text: &str) -> Result<(&str, &str, usize), String> {
     Err("the front matter is not closed: add a line with `+++` after it".to_owned())
 }
 
+/// The markers of a passage kept only when the deployment sends the activation e-mail
+/// (`activation_email` in `site.toml`), of one kept only when it does not, and the end of either.
+const WITH_EMAIL: &str = "avec_courriel";
+const WITHOUT_EMAIL: &str = "sans_courriel";
+const END: &str = "fin";
+
 /// Error of a placeholder substitution: the byte offset in the input and the message.
 type SubstituteError = (usize, String);
 
-/// Replaces `{{ name }}` placeholders with the school's settings.
+/// A passage opened by a marker and not yet closed.
+struct Passage {
+    marker: &'static str,
+    /// Where its marker starts, to locate a passage never closed.
+    offset: usize,
+    /// Whether its text is kept in this deployment.
+    kept: bool,
+}
+
+/// Replaces `{{ name }}` placeholders with the school's settings, and keeps or drops the passages
+/// between `{{ avec_courriel }}` or `{{ sans_courriel }}` and `{{ fin }}` by whether the deployment
+/// sends the activation e-mail.
+///
+/// A marker alone on its line (a callout's `>` before it allowed) goes with its line, so that a
+/// passage of whole lines (list items, paragraphs, a callout's lines) leaves no blank line behind:
+/// a blank line would split a list in two. Passages do not nest: each says what holds in one of
+/// the two deployments, and a passage inside one of the other kind would never be shown. A
+/// placeholder in a dropped passage is checked by name but needs no value, since a school may
+/// leave out a setting that only the other deployment's text names.
 fn substitute(text: &str, config: &SiteConfig) -> Result<String, SubstituteError> {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut consumed = 0;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start..].find("}}") else {
+    let mut open: Option<Passage> = None;
+    // The bytes of `text` dealt with so far.
+    let mut done = 0;
+    while let Some(found) = text[done..].find("{{") {
+        let start = done + found;
+        let Some(len) = text[start..].find("}}") else {
             return Err((
-                consumed + start,
+                start,
                 "`{{` is never closed: write placeholders as `{{ etablissement }}`".to_owned(),
             ));
         };
-        let name = rest[start + 2..start + len].trim();
-        let value = config.placeholder(name).ok_or_else(|| {
-            (
-                consumed + start,
-                format!(
-                    "unknown placeholder `{{{{ {name} }}}}`; known ones are {}",
-                    SiteConfig::PLACEHOLDERS
-                        .iter()
-                        .map(|p| format!("`{{{{ {p} }}}}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
-        out.push_str(&rest[..start]);
-        out.push_str(value);
-        consumed += start + len + 2;
-        rest = &rest[start + len + 2..];
+        let end = start + len + 2;
+        let name = text[start + 2..start + len].trim();
+        let kept = open.as_ref().is_none_or(|passage| passage.kept);
+        if kept {
+            out.push_str(&text[done..start]);
+        }
+        done = end;
+        let Some(marker) = [WITH_EMAIL, WITHOUT_EMAIL, END].into_iter().find(|marker| *marker == name) else {
+            match config.placeholder(name) {
+                Some(value) if kept => out.push_str(value),
+                Some(_) => {}
+                None if !SiteConfig::PLACEHOLDERS.contains(&name) => {
+                    return Err((start, unknown_placeholder(name)));
+                }
+                None if kept => {
+                    return Err((
+                        start,
+                        format!(
+                            "`{{{{ {name} }}}}` has no value: `site.toml` leaves out its setting; add it there, or remove the placeholder"
+                        ),
+                    ));
+                }
+                None => {}
+            }
+            continue;
+        };
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+        let alone = text[line_start..start].chars().all(|c| c.is_whitespace() || c == '>')
+            && text[end..line_end].trim().is_empty();
+        if alone {
+            if kept {
+                out.truncate(out.len() - (start - line_start));
+            }
+            done = line_end;
+        }
+        open = match (marker, open) {
+            (END, None) => {
+                return Err((
+                    start,
+                    format!(
+                        "`{{{{ {END} }}}}` closes no passage: remove it, or open the passage before it with `{{{{ {WITH_EMAIL} }}}}` or `{{{{ {WITHOUT_EMAIL} }}}}`"
+                    ),
+                ));
+            }
+            (END, Some(_)) => None,
+            (_, Some(outer)) => {
+                return Err((
+                    start,
+                    format!(
+                        "`{{{{ {marker} }}}}` opens a passage inside the one `{{{{ {} }}}}` opened: passages do not nest; close that one with `{{{{ {END} }}}}` first",
+                        outer.marker
+                    ),
+                ));
+            }
+            (_, None) => Some(Passage {
+                marker,
+                offset: start,
+                kept: (marker == WITH_EMAIL) == config.activation_email,
+            }),
+        };
     }
-    out.push_str(rest);
+    if let Some(passage) = open {
+        return Err((
+            passage.offset,
+            format!("`{{{{ {} }}}}` is never closed: end its passage with `{{{{ {END} }}}}`", passage.marker),
+        ));
+    }
+    out.push_str(&text[done..]);
     Ok(out)
+}
+
+/// What an unknown `{{ name }}` is told: every placeholder and marker there is.
+fn unknown_placeholder(name: &str) -> String {
+    let list =
+        |names: &[&str]| names.iter().map(|p| format!("`{{{{ {p} }}}}`")).collect::<Vec<_>>().join(", ");
+    format!(
+        "unknown placeholder `{{{{ {name} }}}}`; known ones are {}, and the markers of a passage shown only with or only without the activation e-mail, {}",
+        list(SiteConfig::PLACEHOLDERS),
+        list(&[WITH_EMAIL, WITHOUT_EMAIL, END])
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn config() -> SiteConfig {
+    /// Settings for a deployment that sends the activation e-mail, or not.
+    fn settings(activation_email: bool) -> SiteConfig {
         SiteConfig::parse(
-            "school_name = \"Lycée X\"\nschool_town = \"Riom\"\nregion_url = \"https://r.fr/pass\"\nlanguage = \"fr\"\nform_endpoint = \"http://127.0.0.1/demande\"\n",
+            &format!(
+                "school_name = \"X\"\nschool_display_name = \"Lycée X\"\nschool_town = \"Riom\"\nregion_url = \"https://r.fr/pass\"\nlanguage = \"fr\"\nform_endpoint = \"http://127.0.0.1/demande\"\nactivation_email = {activation_email}\n"
+            ),
             Path::new("site.toml"),
         )
         .unwrap()
+    }
+
+    fn config() -> SiteConfig {
+        settings(true)
     }
 
     // Front matter is found between `+++` lines, with the body's first line counted.
@@ -482,5 +575,77 @@ mod tests {
         let (offset, message) = substitute("x {{ etablissement", &c).unwrap_err();
         assert_eq!(offset, 2);
         assert!(message.contains("never closed"), "{message}");
+        assert_eq!(substitute("{{ etablissement_formulaire }}", &c).unwrap(), "X");
+        assert_eq!(substitute("[E]({{ url_espace }})", &c).unwrap(), "[E](http://127.0.0.1/espace)");
+        let (offset, message) = substitute("Voir {{ contact_dpd }}.", &c).unwrap_err();
+        assert_eq!(offset, 5);
+        assert!(message.contains("`{{ contact_dpd }}` has no value"), "{message}");
+    }
+
+    // Each passage is kept in its own deployment only, inline or as whole lines; a marker alone on
+    // its line takes its line along, so a list stays one list. A placeholder in the dropped
+    // passage needs no value, but a known name.
+    #[test]
+    fn passages_follow_the_activation_email() {
+        let cases = [
+            ("a{{ avec_courriel }}b{{ fin }}c", "abc", "ac"),
+            ("a{{ sans_courriel }}b{{ fin }}c", "ac", "abc"),
+            (
+                "Vous {{ avec_courriel }}recevrez un e-mail{{ fin }}{{ sans_courriel }}verrez le numéro{{ fin }}.",
+                "Vous recevrez un e-mail.",
+                "Vous verrez le numéro.",
+            ),
+            (
+                "- un\n{{ avec_courriel }}\n- deux\n{{ fin }}\n{{ sans_courriel }}\n- trois\n{{ fin }}\n- quatre\n",
+                "- un\n- deux\n- quatre\n",
+                "- un\n- trois\n- quatre\n",
+            ),
+            ("> x\n>  {{ avec_courriel }}  \r\n> y\n  {{ fin }}\n", "> x\n> y\n", "> x\n"),
+            ("{{ avec_courriel }}\nfin\n{{ fin }}", "fin\n", ""),
+        ];
+        for (text, with, without) in cases {
+            assert_eq!(substitute(text, &settings(true)).as_deref(), Ok(with), "{text:?} with the e-mail");
+            assert_eq!(substitute(text, &settings(false)).as_deref(), Ok(without), "{text:?} without");
+        }
+        let unset = "{{ sans_courriel }}{{ contact_dpd }}{{ fin }}{{ etablissement }}";
+        assert_eq!(substitute(unset, &settings(true)).as_deref(), Ok("Lycée X"));
+        let (offset, message) = substitute(unset, &settings(false)).unwrap_err();
+        assert_eq!(offset, 19);
+        assert!(message.contains("`{{ contact_dpd }}` has no value"), "{message}");
+    }
+
+    // An unbalanced, nested or misspelt marker is refused where it stands, whichever deployment
+    // builds, saying what to write instead.
+    #[test]
+    fn passage_mistakes_are_located() {
+        let cases = [
+            (
+                "ab\n{{ avec_courriel }}\nc\n",
+                3,
+                "`{{ avec_courriel }}` is never closed: end its passage with `{{ fin }}`",
+            ),
+            (
+                "a {{ fin }}",
+                2,
+                "`{{ fin }}` closes no passage: remove it, or open the passage before it with `{{ avec_courriel }}` or `{{ sans_courriel }}`",
+            ),
+            (
+                "{{ sans_courriel }} x {{ avec_courriel }} y {{ fin }}",
+                22,
+                "`{{ avec_courriel }}` opens a passage inside the one `{{ sans_courriel }}` opened: passages do not nest; close that one with `{{ fin }}` first",
+            ),
+            ("{{ avec_courriel }}a{{ fin }}{{ fin }}", 29, "`{{ fin }}` closes no passage"),
+            ("x\n{{ sans_mail }}b{{ fin }}", 2, "unknown placeholder `{{ sans_mail }}`"),
+            ("{{ sans_courriel }}{{ lycee }}{{ fin }}", 19, "unknown placeholder `{{ lycee }}`"),
+        ];
+        for (text, offset, expected) in cases {
+            for activation_email in [true, false] {
+                let (found, message) = substitute(text, &settings(activation_email)).unwrap_err();
+                assert_eq!(found, offset, "{text:?} ({activation_email})");
+                assert!(message.starts_with(expected), "{text:?} ({activation_email}): {message}");
+            }
+        }
+        let (_, message) = substitute("{{ sans_mail }}", &config()).unwrap_err();
+        assert!(message.ends_with("`{{ avec_courriel }}`, `{{ sans_courriel }}`, `{{ fin }}`"), "{message}");
     }
 }

@@ -166,7 +166,8 @@ impl<'r, 'a> State<'r, 'a> {
                 }
                 Event::Start(Tag::Image { dest_url, title, .. }) => {
                     let end = find_end(&events, i);
-                    let alt = plain_text(&events[i + 1..end]);
+                    // The alternative is read out in place of the picture: the same typography as the text.
+                    let alt = french(&plain_text(&events[i + 1..end]));
                     let alone = matches!(out.last(), Some(Event::Start(Tag::Paragraph)))
                         && matches!(events.get(end + 1), Some((Event::End(TagEnd::Paragraph), _)));
                     let img = self.image(dest_url, alt.trim(), range).unwrap_or_default();
@@ -419,7 +420,7 @@ mod tests {
     #[test]
     fn pictures_come_from_the_loaded_lookup() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("site.toml"), "school_name = \"L\"\nschool_town = \"T\"\nregion_url = \"https://r.fr/\"\nlanguage = \"fr\"\nform_endpoint = \"http://127.0.0.1/d\"\n").unwrap();
+        std::fs::write(dir.path().join("site.toml"), "school_name = \"L\"\nschool_display_name = \"Lycée L\"\nschool_town = \"T\"\nregion_url = \"https://r.fr/\"\nlanguage = \"fr\"\nform_endpoint = \"http://127.0.0.1/demande\"\nactivation_email = true\n").unwrap();
         std::fs::write(dir.path().join("index.md"), "+++\ntitle = \"A\"\n+++\n").unwrap();
         std::fs::write(
             dir.path().join("plan.svg"),

@@ -330,7 +330,7 @@ mod tests {
         write(
             "site.toml",
             &format!(
-                "school_name = \"Lycée X\"\nschool_town = \"Riom\"\nregion_url = \"https://r.fr/p\"\nlanguage = \"fr\"\nform_endpoint = \"http://127.0.0.1/demande\"\n{extra_settings}"
+                "school_name = \"X\"\nschool_display_name = \"Lycée X\"\nschool_town = \"Riom\"\nregion_url = \"https://r.fr/p\"\nlanguage = \"fr\"\nform_endpoint = \"http://127.0.0.1/demande\"\nactivation_email = true\n{extra_settings}"
             ),
         );
         write("index.md", "+++\ntitle = \"Bienvenue\"\n+++\n");

@@ -30,7 +30,7 @@ impl Fixture {
         fixture.write("content/guide/_index.md", "+++\ntitle = \"Le guide\"\n+++\n\nDeux étapes.\n");
         fixture.write(
             "content/guide/01-a.md",
-            "+++\ntitle = \"Premier pas\"\nstep = 1\n+++\n\n## Faire\n\nCliquez sur « Valider » : c'est tout.\n\n![Le bouton Valider est entouré.](images/a.svg \"Le bouton\")\n\n> [!IMPORTANT]\n> **Attention** : gardez le numéro.\n\n```\nx : y\n```\n",
+            "+++\ntitle = \"Premier pas\"\nstep = 1\n+++\n\n## Faire\n\nCliquez sur « Valider » : c'est tout.\n\n![Appuyez sur « Valider » : c'est le bouton entouré.](images/a.svg \"Le bouton\")\n\n> [!IMPORTANT]\n> **Attention** : gardez le numéro.\n\n```\nx : y\n```\n",
         );
         fixture.write("content/guide/02-b.md", "+++\ntitle = \"Second pas\"\nstep = 2\n+++\n\nRetour à [l'étape 1](01-a.md) ou [l'accueil](../index.md).\n");
         fixture.write(
@@ -146,7 +146,7 @@ fn valid_fixture_builds_complete_site() {
     assert!(step.contains(r#"href="../static/style.css""#), "assets relative to the page");
     assert!(step.contains("«\u{202F}Valider\u{202F}»\u{202F}: c’est tout"), "French typography in text");
     assert!(step.contains("x : y"), "code left untouched");
-    assert!(step.contains(r#"<figure><img src="images/a.svg" width="360" height="600" alt="Le bouton Valider est entouré." decoding="async"><figcaption>Le bouton</figcaption></figure>"#), "{step}");
+    assert!(step.contains("<figure><img src=\"images/a.svg\" width=\"360\" height=\"600\" alt=\"Appuyez sur «\u{202F}Valider\u{202F}»\u{202F}: c’est le bouton entouré.\" decoding=\"async\"><figcaption>Le bouton</figcaption></figure>"), "alternatives get French typography too: {step}");
     assert!(
         step.contains(r#"<div class="callout callout-important" role="note">"#) && step.contains("À retenir")
     );
@@ -407,9 +407,60 @@ fn invalid_cases() -> Vec<InvalidCase> {
             vec!["content/autre.md`, line 5", "unknown placeholder `{{ lycee }}`"],
         ),
         (
+            "passage never closed",
+            Box::new(|f: &Fixture| {
+                f.write(
+                    "content/autre.md",
+                    "+++\ntitle = \"Autre\"\n+++\n\nTexte.\n\n{{ avec_courriel }}\nUn e-mail part.\n",
+                )
+            }),
+            vec![
+                "content/autre.md`, line 7: `{{ avec_courriel }}` is never closed: end its passage with `{{ fin }}`",
+            ],
+        ),
+        (
+            "end of no passage",
+            Box::new(|f: &Fixture| {
+                f.write("content/autre.md", "+++\ntitle = \"Autre\"\n+++\n\nTexte.\n{{ fin }}\n")
+            }),
+            vec!["content/autre.md`, line 6: `{{ fin }}` closes no passage"],
+        ),
+        (
+            "nested passages",
+            Box::new(|f: &Fixture| {
+                f.write(
+                    "content/autre.md",
+                    "+++\ntitle = \"Autre\"\n+++\n\n{{ sans_courriel }}\nA\n{{ avec_courriel }}\nB\n{{ fin }}\n",
+                )
+            }),
+            vec![
+                "content/autre.md`, line 7: `{{ avec_courriel }}` opens a passage inside the one `{{ sans_courriel }}` opened",
+            ],
+        ),
+        (
+            "unknown marker",
+            Box::new(|f: &Fixture| {
+                f.write(
+                    "content/autre.md",
+                    "+++\ntitle = \"Autre\"\n+++\n\n{{ si_courriel }}\nA\n{{ fin }}\n",
+                )
+            }),
+            vec![
+                "content/autre.md`, line 5: unknown placeholder `{{ si_courriel }}`",
+                "`{{ avec_courriel }}`",
+            ],
+        ),
+        (
+            "marker in a title",
+            Box::new(|f: &Fixture| {
+                f.write("content/autre.md", "+++\ntitle = \"Autre {{ sans_courriel }}\"\n+++\nx\n")
+            }),
+            vec!["content/autre.md`, line 1: `{{ sans_courriel }}` is never closed"],
+        ),
+        (
             "unknown setting",
             Box::new(|f: &Fixture| f.write("content/site.toml", &format!("{SITE_TOML}couleur = \"bleu\"\n"))),
-            vec!["content/site.toml`, line 6", "unknown field `couleur`"],
+            vec!["content/site.toml`, line 8", "unknown field `couleur`"],
         ),
         (
             "unknown page template",
@@ -565,5 +616,135 @@ fn real_content_builds() {
                 path.display()
             );
         }
+    }
+}
+
+/// What would promise the activation e-mail: no page of a deployment without a sender may say it.
+const EMAIL_PROMISES: &[&str] = &[
+    "lien d’activation",
+    "lien qui active",
+    "l’e-mail",
+    "un e-mail",
+    "boîte de réception",
+    "boîte mail",
+    "courriers indésirables",
+    "Renvoyer l’e-mail",
+    "Amazon SES",
+    "Activer votre compte",
+    // As the pages write it, with narrow no-break spaces.
+    "«\u{202F}Appliquer\u{202F}»",
+];
+
+/// A copy of the repository's `content/` in `dir`, with `activation_email` set to `value`.
+fn content_copy(dir: &Path, activation_email: bool) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+    let copy = dir.join("content");
+    for entry in walkdir::WalkDir::new(&source).into_iter().map(Result::unwrap) {
+        let target = copy.join(entry.path().strip_prefix(&source).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    let settings = std::fs::read_to_string(copy.join("site.toml")).unwrap();
+    let set = settings.replace("activation_email = true", &format!("activation_email = {activation_email}"));
+    assert!(
+        set.contains(&format!("activation_email = {activation_email}\n")),
+        "content/site.toml sets activation_email"
+    );
+    std::fs::write(copy.join("site.toml"), set).unwrap();
+    copy
+}
+
+/// A page's HTML without what `content/form.toml` and the function's answers put in it (the
+/// form's fields, the receipt its script fills, the contract): those show what the function
+/// says, e-mail or not, and are not the guide's words.
+fn guide_words(html: &str) -> String {
+    let mut text = html.to_owned();
+    for (start, end) in [
+        ("<form id=\"form-demande\"", "</form>"),
+        ("<section class=\"receipt\"", "</section>"),
+        ("<script type=\"application/json\"", "</script>"),
+    ] {
+        if let Some(from) = text.find(start) {
+            let to = from + text[from..].find(end).expect("the element is closed") + end.len();
+            text.replace_range(from..to, "");
+        }
+    }
+    text
+}
+
+// The default content builds for both deployments. Without a sender, no page promises an e-mail:
+// not the activation link, nor a mailbox to open, nor the activation page; with one, the guide
+// does tell of each, so the passages really follow the setting.
+#[test]
+fn real_content_builds_with_and_without_the_email() {
+    for activation_email in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths { content: content_copy(dir.path(), activation_email), templates: templates() };
+        let site = dir.path().join("site");
+        build(&paths, &site).unwrap_or_else(|e| {
+            panic!("activation_email = {activation_email}: {}", generator::error::chain(&e))
+        });
+        let mut found: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (path, bytes) in tree(&site) {
+            if path.extension().is_some_and(|e| e == "html") {
+                let words = guide_words(&String::from_utf8(bytes).unwrap());
+                for promise in EMAIL_PROMISES {
+                    if words.contains(promise) {
+                        found.entry(promise).or_default().push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        if activation_email {
+            let missing: Vec<&&str> = EMAIL_PROMISES.iter().filter(|p| !found.contains_key(**p)).collect();
+            assert!(missing.is_empty(), "with the e-mail, no page says {missing:?}");
+        } else {
+            assert!(found.is_empty(), "without the e-mail, pages still promise one: {found:#?}");
+        }
+    }
+}
+
+// The school has two names: the one the pages show (titles, header, footer, prose), and the
+// Region's spelling that the form's establishment field sends, which the function's
+// `ETABLISSEMENT` must equal. The footer says where the request is made and links the personal
+// space, made from the form's endpoint.
+#[test]
+fn display_name_and_form_name_stay_apart() {
+    let f = Fixture::new();
+    let form = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/form.toml");
+    f.write("content/form.toml", &std::fs::read_to_string(form).unwrap());
+    f.write(
+        "content/demande.md",
+        "+++\ntitle = \"Faire ma demande\"\ntemplate = \"form.html\"\n+++\n\nVotre lycée, {{ etablissement }}, s’appelle « {{ etablissement_formulaire }} » dans la liste.\n",
+    );
+    build(&f.paths(), &f.out()).unwrap();
+    let page = f.read_out("demande.html");
+    assert!(
+        page.contains(r#"id="etablissement" name="etablissement" value="Blaise Pascal" readonly"#),
+        "{page}"
+    );
+    assert!(page.contains("<title>Faire ma demande · Pass’Région · Lycée Blaise Pascal</title>"), "{page}");
+    assert!(page.contains(r#"<span class="brand-school">Lycée Blaise Pascal, Ambert</span>"#), "{page}");
+    assert!(page.contains(
+        "Votre lycée, Lycée Blaise Pascal, s’appelle «\u{202F}Blaise Pascal\u{202F}» dans la liste."
+    ));
+    for (name, page) in [("demande.html", page), ("guide/01-a.html", f.read_out("guide/01-a.html"))] {
+        let footer = &page[page.find("<footer").expect("a footer")..];
+        for link in [
+            r#"<a href="../demande.html">Faire ma demande</a>"#,
+            r#"<a href="http://127.0.0.1:9000/lambda-url/handler/espace">Mon espace personnel</a>"#,
+            ">Données personnelles</a>",
+            ">Questions fréquentes</a>",
+        ] {
+            let link = if name == "demande.html" { link.replace("../", "") } else { link.to_owned() };
+            assert!(footer.contains(&link), "{name}: the footer lacks {link}: {footer}");
+        }
+        assert!(
+            footer.contains("Lycée Blaise Pascal (Ambert)") && !footer.contains("officielle"),
+            "{name}: {footer}"
+        );
     }
 }

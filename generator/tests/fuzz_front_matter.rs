@@ -28,16 +28,29 @@ fn config() -> ProptestConfig {
 }
 
 /// Text biased towards what the reader cares about: TOML punctuation, the `+++` fence, the
-/// `{{ }}` placeholders, line ends, a BOM, and any character now and then.
+/// `{{ }}` placeholders and the markers of passages, line ends, a BOM, and any character now and then.
 fn tricky_text(max: usize) -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         6 => prop::sample::select(
             " \t\n\r=\"'[]{}.,#+-_0123456789aé".chars().map(String::from).collect::<Vec<_>>()
         ),
         2 => prop::sample::select(
-            ["+++", "\n+++\n", "{{", "}}", "{{ etablissement }}", "{{ ecole }}", "\r\n", "\u{feff}", "\"\"\""]
-                .map(str::to_owned)
-                .to_vec()
+            [
+                "+++",
+                "\n+++\n",
+                "{{",
+                "}}",
+                "{{ etablissement }}",
+                "{{ ecole }}",
+                "\n{{ avec_courriel }}\n",
+                "> {{ sans_courriel }}",
+                "{{ fin }}\n",
+                "\r\n",
+                "\u{feff}",
+                "\"\"\"",
+            ]
+            .map(str::to_owned)
+            .to_vec()
         ),
         1 => any::<char>().prop_map(String::from),
     ];

@@ -48,7 +48,7 @@ fn serve_rebuilds_and_reloads() {
     std::fs::create_dir_all(&content).unwrap();
     std::fs::write(
         content.join("site.toml"),
-        "school_name = \"Lycée A\"\nschool_town = \"Vichy\"\nregion_url = \"https://r.fr/p\"\nlanguage = \"fr\"\nform_endpoint = \"http://127.0.0.1:9/demande\"\n",
+        "school_name = \"A\"\nschool_display_name = \"Lycée A\"\nschool_town = \"Vichy\"\nregion_url = \"https://r.fr/p\"\nlanguage = \"fr\"\nform_endpoint = \"http://127.0.0.1:9/demande\"\nactivation_email = false\n",
     )
     .unwrap();
     std::fs::write(content.join("index.md"), "+++\ntitle = \"Accueil\"\n+++\n\nVersion une.\n").unwrap();

@@ -207,7 +207,7 @@ async function receiptNumber(page, formUrl) {
   return (await page.textContent('#recu-numero')).trim();
 }
 
-/** `K7M-4QX-9TC` → `K7M4QX9TC`, after checking its shape. */
+/** `H4R-7N2-KPQ` → `H4R7N2KPQ`, after checking its shape. */
 function compactOf(dossier) {
   assert.match(dossier, /^[0-9ACDEFGHJKMNPQRTVWXY]{3}-[0-9ACDEFGHJKMNPQRTVWXY]{3}-[0-9ACDEFGHJKMNPQRTVWXY]{3}$/, 'dossier format');
   return dossier.replaceAll('-', '');

@@ -78,6 +78,10 @@ pub const MAX_FAILED_SIGNINS: u8 = 5;
 /// secretariat makes any later one.
 pub const MAX_SETTING_CHANGES: u8 = 5;
 
+/// The statuses the staff may set on one request (`demandes statut`): a request goes through four
+/// at most, with room for corrections; the bound keeps reading the latest a few reads.
+pub const MAX_STATUSES: u8 = 12;
+
 /// How often an open page compares the clock with those expiry times: a single long timer would
 /// be late after the computer slept.
 pub const EXPIRY_CHECK_MS: u32 = 15_000;

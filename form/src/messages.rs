@@ -223,6 +223,14 @@ texts! {
         status_received,
         /// The status once activated.
         status_activated,
+        /// Staff status: something is missing.
+        status_incomplet,
+        /// Staff status: the request was checked.
+        status_verifie,
+        /// Staff status: the card is at the school.
+        status_carte_arrivee,
+        /// Staff status: the card was handed over.
+        status_carte_remise,
         /// The button that saves the send-to-school setting in the personal space.
         save_setting,
         /// The setting was saved.

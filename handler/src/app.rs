@@ -1275,4 +1275,24 @@ mod tests {
         assert_eq!(retried.status(), StatusCode::OK);
         assert_eq!(json(&retried)["duplicata"]["motif"], json(&winner)["duplicata"]["motif"]);
     }
+
+    // A status the staff set replaces « Demande reçue » / « Compte activé » in « Mes Cartes »; the
+    // latest one counts.
+    #[tokio::test]
+    async fn staff_status_shows_in_the_space() {
+        use crate::account::Statut;
+        use crate::storage::account::{StatusNote, note_status};
+        let app = app();
+        let receipt = json(&app.handle(post("/demande", &form(&app, &[]), "application/json"), NOW).await);
+        let dossier = form::Dossier::parse(receipt["dossier"].as_str().unwrap()).unwrap();
+        let space = app.tokens.issue(crate::account::token::Purpose::Space, &dossier, NOW);
+        let cards = || app.handle(request("GET", &format!("/espace?jeton={space}")), NOW);
+        assert!(text(&cards().await).contains(&crate::texts().account.status_received));
+        for (n, statut) in [(1, Statut::Incomplet), (2, Statut::CarteArrivee)] {
+            let note = StatusNote { changed_at: NOW, statut };
+            assert!(note_status(app.store(), &dossier, n, &note).await.unwrap());
+            let page = text(&cards().await);
+            assert!(page.contains(&format!("<p class=\"status\">{}</p>", statut.label_fr())), "{page}");
+        }
+    }
 }

@@ -288,6 +288,7 @@ impl<S: Store, M: Mailer> App<S, M> {
         let activation = account::activation(&self.store, &dossier).await?;
         let latest = account::latest_setting(&self.store, &dossier).await?;
         let duplicate = account::duplicate(&self.store, &dossier).await?;
+        let status = account::latest_status(&self.store, &dossier).await?;
         let changes = latest.as_ref().map_or(0, |(n, _)| *n);
         let fields = request.fields;
         let envoi_etablissement = match (&latest, &activation) {
@@ -308,6 +309,7 @@ impl<S: Store, M: Mailer> App<S, M> {
             filiere: fields.filiere,
             received_at: request.received_at,
             activated: activation.is_some(),
+            status: status.map(|(_, note)| note.statut),
         }))
     }
 

@@ -263,7 +263,11 @@ pub fn signin(failed: bool) -> String {
 /// « Mes Cartes »: the request as stored, and where it stands.
 pub fn space(space: &Space) -> String {
     let texts = &crate::texts().account;
-    let status = if space.activated { &texts.status_activated } else { &texts.status_received };
+    let status = match (space.status, space.activated) {
+        (Some(statut), _) => statut.label_fr(),
+        (None, true) => &texts.status_activated,
+        (None, false) => &texts.status_received,
+    };
     let received = day(space.received_at.date());
     let envoi = if space.envoi_etablissement { "dans l’établissement" } else { "à votre adresse" };
     let dossier = space.dossier.to_string();
@@ -512,6 +516,7 @@ mod tests {
                         received_at: time::OffsetDateTime::UNIX_EPOCH,
                         envoi_etablissement,
                         activated,
+                        status: activated.then_some(crate::account::Statut::CarteArrivee),
                         token: "T.1.x".into(),
                         setting_open,
                         duplicate,

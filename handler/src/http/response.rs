@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use form::{Demande, Dossier};
 
-use crate::account::Motif;
+use crate::account::{Motif, Statut};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 use serde_json::json;
@@ -84,6 +84,8 @@ pub struct Space {
     pub envoi_etablissement: bool,
     /// Whether the account was activated (« Compte activé »; else « Demande reçue »).
     pub activated: bool,
+    /// The latest status the school's staff set, which « Mes Cartes » shows instead.
+    pub status: Option<Statut>,
     /// The space token that the page's forms and links carry (the setting, the duplicate
     /// request).
     pub token: String,
@@ -314,7 +316,11 @@ impl Reply {
                 "filiere": space.filiere,
                 "received_at": space.received_at.format(&Rfc3339).unwrap_or_default(),
                 "envoi_etablissement": space.envoi_etablissement,
-                "statut": if space.activated { "compte_active" } else { "demande_recue" },
+                "statut": match (space.status, space.activated) {
+                    (Some(statut), _) => statut.wire(),
+                    (None, true) => "compte_active",
+                    (None, false) => "demande_recue",
+                },
                 "duplicata": space.duplicate.as_ref().map(DuplicateSummary::json),
             }),
             Reply::DuplicateForm(form) => match &form.error {

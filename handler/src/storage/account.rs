@@ -2,7 +2,8 @@
 //! once: the e-mails sent about it (`courriel-<n>.json`, at most [`MAX_MAILS`]), the account's
 //! activation (`activation.json`), the failed sign-ins to its personal space
 //! (`connexion-echec-<n>.json`, at most [`MAX_FAILED_SIGNINS`]), the send-to-school setting's
-//! changes (`reglage-<n>.json`, at most [`MAX_SETTING_CHANGES`]) and the duplicate request
+//! changes (`reglage-<n>.json`, at most [`MAX_SETTING_CHANGES`]), the statuses the school's staff
+//! set (`statut-<n>.json`, at most [`MAX_STATUSES`]) and the duplicate request
 //! (`duplicata.json`, with its new photo if one came). Written after the send or the click they
 //! note, so that nothing claims what did not happen; the record itself is never touched.
 //!
@@ -14,10 +15,10 @@ use form::{Demande, Dossier};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::account::Motif;
+use crate::account::{Motif, Statut};
 use crate::storage::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError};
 
-pub use form::limits::{MAX_FAILED_SIGNINS, MAX_MAILS, MAX_SETTING_CHANGES};
+pub use form::limits::{MAX_FAILED_SIGNINS, MAX_MAILS, MAX_SETTING_CHANGES, MAX_STATUSES};
 
 /// Why an e-mail was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +143,33 @@ pub async fn note_setting<S: Store>(
     setting: &Setting,
 ) -> Result<bool, StoreError> {
     write_once(store, &ObjectKey::setting(dossier, n), setting).await
+}
+
+/// A status set by the school's staff, as `statut-<n>.json` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusNote {
+    #[serde(with = "time::serde::rfc3339")]
+    pub changed_at: OffsetDateTime,
+    pub statut: Statut,
+}
+
+/// The latest status the staff set and its number, `None` before the first.
+pub async fn latest_status<S: Store>(
+    store: &S,
+    dossier: &Dossier,
+) -> Result<Option<(u8, StatusNote)>, StoreError> {
+    latest_numbered(store, |n| ObjectKey::status(dossier, n), MAX_STATUSES).await
+}
+
+/// Notes status number `n`; `false` when someone else noted that number first (two staff at
+/// once): the status stays theirs.
+pub async fn note_status<S: Store>(
+    store: &S,
+    dossier: &Dossier,
+    n: u8,
+    note: &StatusNote,
+) -> Result<bool, StoreError> {
+    write_once(store, &ObjectKey::status(dossier, n), note).await
 }
 
 /// The duplicate request as `duplicata.json` keeps it.

@@ -24,10 +24,12 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::retry::RetryPartition;
 use aws_sdk_s3::config::{Credentials, Region};
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::storage::store::{Metadata, ObjectKey, PutOutcome, Store, StoreError, StoredObject};
+use form::Dossier;
+
+use crate::storage::store::{Kind, Metadata, ObjectKey, PutOutcome, Store, StoreError, StoredObject};
 
 /// How long one connection may take to open. In the region a TCP and TLS handshake with S3 takes
 /// tens of milliseconds: past a second the endpoint is not answering and a new try is worth more.
@@ -251,5 +253,61 @@ impl S3Store {
             }
             tracing::warn!(key = %key, tries, "reading the body failed, trying again: {failure}");
         }
+    }
+}
+
+/// One object of a listing: its key, if it is one of the layout's (see [`ObjectKey::parse`]), else
+/// the raw key, which the staff's command reports and never acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: Result<(Dossier, Kind, ObjectKey), String>,
+    pub size: u64,
+    pub last_modified: Option<time::OffsetDateTime>,
+}
+
+/// The most objects a listing reads: about 2,000 requests of a dozen objects each, far more than a
+/// school's year, and a bound on the staff's command's memory and time.
+pub const MAX_LISTED: usize = 100_000;
+
+/// What the school's staff need beyond the function's [`Store`]: listing and erasing. The
+/// function's role may not call them (its policy grants put and get only).
+impl S3Store {
+    /// Every object under `demandes/`, page after page. Fails past [`MAX_LISTED`] rather than
+    /// return part of the bucket as if it were the whole.
+    pub async fn list(&self) -> Result<Vec<Listed>, StoreError> {
+        let mut listed = Vec::new();
+        let mut pages =
+            self.client.list_objects_v2().bucket(&self.bucket).prefix("demandes/").into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|error| {
+                StoreError(format!("listing `demandes/` failed: {}", DisplayErrorContext(&error)))
+            })?;
+            for object in page.contents() {
+                let raw = object.key().unwrap_or_default();
+                listed.push(Listed {
+                    key: ObjectKey::parse(raw).ok_or_else(|| raw.to_owned()),
+                    size: u64::try_from(object.size().unwrap_or_default()).unwrap_or_default(),
+                    last_modified: object
+                        .last_modified()
+                        .and_then(|at| time::OffsetDateTime::from_unix_timestamp(at.secs()).ok()),
+                });
+            }
+            if listed.len() > MAX_LISTED {
+                return Err(StoreError(format!("more than {MAX_LISTED} objects under `demandes/`")));
+            }
+        }
+        Ok(listed)
+    }
+
+    /// Erases one object.
+    pub async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| describe("erasing", key, &error))
     }
 }

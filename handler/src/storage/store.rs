@@ -47,6 +47,11 @@ impl ObjectKey {
         ObjectKey(format!("demandes/{}/reglage-{n}.json", dossier.compact()))
     }
 
+    /// `demandes/<dossier>/statut-<n>.json`: the `n`-th status the school's staff set.
+    pub fn status(dossier: &Dossier, n: u8) -> ObjectKey {
+        ObjectKey(format!("demandes/{}/statut-{n}.json", dossier.compact()))
+    }
+
     /// `demandes/<dossier>/duplicata.json`: the duplicate request, one per dossier, written last.
     pub fn duplicate(dossier: &Dossier) -> ObjectKey {
         ObjectKey(format!("demandes/{}/duplicata.json", dossier.compact()))
@@ -61,8 +66,65 @@ impl ObjectKey {
         ObjectKey(format!("demandes/{}/duplicata-{}.jpg", dossier.compact(), &digest[..16]))
     }
 
+    /// A key read from a listing, if it is one of this layout's: `demandes/<dossier>/<name>`, the
+    /// dossier a valid number in its compact form and the name one of those above. The only way
+    /// from a bucket's listing back to a key, so that the staff's command acts on nothing else.
+    pub fn parse(raw: &str) -> Option<(Dossier, Kind, ObjectKey)> {
+        let (compact, name) = raw.strip_prefix("demandes/")?.split_once('/')?;
+        let dossier = Dossier::parse(compact).ok().filter(|dossier| dossier.compact() == compact)?;
+        let kind = Kind::of(name)?;
+        Some((dossier, kind, ObjectKey(raw.to_owned())))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// What an object of a dossier holds, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Photo,
+    Record,
+    Mail(u8),
+    Activation,
+    FailedSignin(u8),
+    Setting(u8),
+    Status(u8),
+    Duplicate,
+    DuplicatePhoto,
+}
+
+impl Kind {
+    /// The kind of the object named `name` in a dossier's folder, if it is one of the layout's.
+    fn of(name: &str) -> Option<Kind> {
+        let numbered = |prefix: &str| {
+            let n = name.strip_prefix(prefix)?.strip_suffix(".json")?;
+            (!n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit())).then(|| n.parse::<u8>().ok())?
+        };
+        let hex16 = |name: &str| {
+            let digest = name.strip_prefix("duplicata-")?.strip_suffix(".jpg")?;
+            (digest.len() == 16 && digest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+                .then_some(())
+        };
+        Some(match name {
+            "photo.jpg" => Kind::Photo,
+            "demande.json" => Kind::Record,
+            "activation.json" => Kind::Activation,
+            "duplicata.json" => Kind::Duplicate,
+            _ if hex16(name).is_some() => Kind::DuplicatePhoto,
+            _ => {
+                if let Some(n) = numbered("courriel-") {
+                    Kind::Mail(n)
+                } else if let Some(n) = numbered("connexion-echec-") {
+                    Kind::FailedSignin(n)
+                } else if let Some(n) = numbered("reglage-") {
+                    Kind::Setting(n)
+                } else {
+                    Kind::Status(numbered("statut-")?)
+                }
+            }
+        })
     }
 }
 
@@ -378,5 +440,45 @@ mod tests {
         let compact = dossier.compact().to_owned();
         assert_eq!(ObjectKey::photo(&dossier).as_str(), format!("demandes/{compact}/photo.jpg"));
         assert_eq!(ObjectKey::record(&dossier).to_string(), format!("demandes/{compact}/demande.json"));
+    }
+
+    // Every key the layout writes parses back to its dossier and kind; anything else does not.
+    #[test]
+    fn keys_parse_back() {
+        let dossier = Dossier::from_seed(&[3; 32]);
+        let written = [
+            (ObjectKey::photo(&dossier), Kind::Photo),
+            (ObjectKey::record(&dossier), Kind::Record),
+            (ObjectKey::mailing(&dossier, 3), Kind::Mail(3)),
+            (ObjectKey::activation(&dossier), Kind::Activation),
+            (ObjectKey::failed_signin(&dossier, 5), Kind::FailedSignin(5)),
+            (ObjectKey::setting(&dossier, 1), Kind::Setting(1)),
+            (ObjectKey::status(&dossier, 12), Kind::Status(12)),
+            (ObjectKey::duplicate(&dossier), Kind::Duplicate),
+            (ObjectKey::duplicate_photo(&dossier, b"jpeg"), Kind::DuplicatePhoto),
+        ];
+        for (key, kind) in written {
+            assert_eq!(ObjectKey::parse(key.as_str()), Some((dossier.clone(), kind, key.clone())), "{key}");
+        }
+        let compact = dossier.compact();
+        for raw in [
+            format!("demandes/{compact}"),
+            format!("demandes/{compact}/"),
+            format!("demandes/{compact}/autre.json"),
+            format!("demandes/{compact}/courriel-0.json"),
+            format!("demandes/{compact}/courriel-01.json"),
+            format!("demandes/{compact}/courriel-.json"),
+            format!("demandes/{compact}/statut-300.json"),
+            format!("demandes/{compact}/duplicata-ABCDEF0123456789.jpg"),
+            format!("demandes/{compact}/duplicata-0123.jpg"),
+            format!("demandes/{compact}/photo.jpg/x"),
+            // A valid number, but not as the layout writes it.
+            "demandes/h4r7n2kpq/photo.jpg".to_owned(),
+            "demandes/H4R-7N2-KPQ/photo.jpg".to_owned(),
+            format!("autre/{compact}/photo.jpg"),
+            "demandes/K7M4QX9TX/photo.jpg".to_owned(),
+        ] {
+            assert_eq!(ObjectKey::parse(&raw), None, "{raw}");
+        }
     }
 }

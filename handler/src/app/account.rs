@@ -276,8 +276,7 @@ impl<S: Store, M: Mailer> App<S, M> {
         )
     }
 
-    /// « Mes Cartes » of `dossier`, `None` without a record; `saved` right after a change. The
-    /// setting shown is the latest change's, else the activation's, else the form's.
+    /// « Mes Cartes » of `dossier`, `None` without a record; `saved` right after a change.
     async fn space(
         &self,
         dossier: Dossier,
@@ -291,11 +290,11 @@ impl<S: Store, M: Mailer> App<S, M> {
         let status = account::latest_status(&self.store, &dossier).await?;
         let changes = latest.as_ref().map_or(0, |(n, _)| *n);
         let fields = request.fields;
-        let envoi_etablissement = match (&latest, &activation) {
-            (Some((_, setting)), _) => setting.envoi_etablissement,
-            (None, Some(activation)) => activation.envoi_etablissement,
-            (None, None) => fields.envoi_etablissement,
-        };
+        let envoi_etablissement = account::send_to_school(
+            &fields,
+            activation.as_ref(),
+            latest.as_ref().map(|(_, setting)| setting),
+        );
         Ok(Some(Space {
             token: self.tokens.issue(Purpose::Space, &dossier, now),
             setting_open: activation.is_some() && changes < MAX_SETTING_CHANGES,

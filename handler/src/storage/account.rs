@@ -135,6 +135,19 @@ pub async fn latest_setting<S: Store>(
     latest_numbered(store, |n| ObjectKey::setting(dossier, n), MAX_SETTING_CHANGES).await
 }
 
+/// Where the card goes: the latest change's setting, else the activation's, else the form's.
+pub fn send_to_school(
+    fields: &StoredFields,
+    activation: Option<&Activation>,
+    latest: Option<&Setting>,
+) -> bool {
+    match (latest, activation) {
+        (Some(setting), _) => setting.envoi_etablissement,
+        (None, Some(activation)) => activation.envoi_etablissement,
+        (None, None) => fields.envoi_etablissement,
+    }
+}
+
 /// Notes change number `n`; `false` when another try noted that number first.
 pub async fn note_setting<S: Store>(
     store: &S,

@@ -98,7 +98,7 @@ async fn the_staff_read_what_students_sent() {
             && !line(&lea).contains("non activé"),
         "{list}"
     );
-    assert!(line(&jade).contains("compte non activé"), "{list}");
+    assert!(line(&jade).contains("compte non activé, duplicata demandé (vol)"), "{list}");
     assert!(line(&zoe).starts_with(&demandes::day_fr(OffsetDateTime::now_utc().date())), "{list}");
     assert!(
         list.contains("3 demande(s), dont 2 à vérifier.") && list.contains("1 dossier(s) sans demande"),

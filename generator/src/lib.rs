@@ -11,8 +11,10 @@
 //! - [`view`]: what each page's template gets (pure);
 //! - [`output`]: writing into a folder beside the site, swapped in when complete;
 //! - [`site`]: the build, from loading to the swap of the finished folder;
+//! - [`archive`]: the built site as one reproducible zip, for a USB key;
 //! - [`serve`]: the preview server that rebuilds on change.
 
+pub mod archive;
 pub mod config;
 pub mod content;
 pub mod error;

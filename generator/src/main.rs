@@ -24,6 +24,10 @@ enum Command {
         /// The folder to write the site to.
         #[arg(long, default_value = "site")]
         out: PathBuf,
+        /// Also writes the site as this zip (e.g. `pass-region.zip`), the same bytes for the same
+        /// site, for a USB key or an intranet upload.
+        #[arg(long)]
+        zip: Option<PathBuf>,
     },
     /// Checks the content and templates without writing anything.
     Check {
@@ -59,7 +63,7 @@ impl Sources {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Build { sources, out } => cmd::build::run(&sources.paths(), &out),
+        Command::Build { sources, out, zip } => cmd::build::run(&sources.paths(), &out, zip.as_deref()),
         Command::Check { sources } => cmd::check::run(&sources.paths()),
         Command::Serve { sources, port } => cmd::serve::run(&sources.paths(), port),
     };

@@ -1,4 +1,5 @@
-//! `demandes list`: one line per request, oldest first, with what is missing flagged.
+//! `demandes list`: one line per request, oldest first, with what is missing (the account not
+//! activated, the photo absent) and a duplicate request flagged.
 
 use demandes::day_fr;
 use handler::storage::s3::S3Store;
@@ -16,7 +17,11 @@ pub async fn run(store: &S3Store, _args: Args) -> anyhow::Result<()> {
     let mut flagged = 0;
     for entry in &entries {
         let fields = &entry.request.fields;
-        let problems = entry.problems();
+        let mut problems: Vec<String> =
+            entry.problems().iter().map(|problem| (*problem).to_owned()).collect();
+        if let Some(duplicate) = &entry.duplicate {
+            problems.push(format!("duplicata demandé ({})", duplicate.motif.label_fr().to_lowercase()));
+        }
         if !problems.is_empty() {
             flagged += 1;
         }

@@ -198,11 +198,9 @@ impl<S: Store, M: Mailer> App<S, M> {
     pub(super) async fn activation_page(&self, request: &Request, now: OffsetDateTime) -> (Reply, Trace) {
         let mut trace = Trace::default();
         let token = query_token(request).unwrap_or_default();
-        let dossier = match self.tokens.verify(Purpose::Activation, &token, now) {
-            Ok(dossier) => dossier,
-            Err(error) => return (Reply::Failure(Failure::LinkInvalid), trace.failed(error)),
+        let Some(dossier) = self.verified(Purpose::Activation, &token, now, &mut trace) else {
+            return (Reply::Failure(Failure::LinkInvalid), trace);
         };
-        trace.dossier = Some(dossier.to_string());
         let read = async {
             let Some(fields) = account::stored_fields(&self.store, &dossier).await? else { return Ok(None) };
             let activation = account::activation(&self.store, &dossier).await?;
@@ -264,11 +262,9 @@ impl<S: Store, M: Mailer> App<S, M> {
     pub(super) async fn space_page(&self, request: &Request, now: OffsetDateTime) -> (Reply, Trace) {
         let mut trace = Trace::default();
         let Some(token) = query_token(request) else { return (Reply::SignIn { failed: false }, trace) };
-        let dossier = match self.tokens.verify(Purpose::Space, &token, now) {
-            Ok(dossier) => dossier,
-            Err(error) => return (Reply::Failure(Failure::LinkInvalid), trace.failed(error)),
+        let Some(dossier) = self.verified(Purpose::Space, &token, now, &mut trace) else {
+            return (Reply::Failure(Failure::LinkInvalid), trace);
         };
-        trace.dossier = Some(dossier.to_string());
         settle(
             tokio::time::timeout(ACCOUNT_DEADLINE, self.space(dossier, now, false)).await,
             trace,
@@ -416,11 +412,9 @@ impl<S: Store, M: Mailer> App<S, M> {
     pub(super) async fn duplicate_page(&self, request: &Request, now: OffsetDateTime) -> (Reply, Trace) {
         let mut trace = Trace::default();
         let token = query_token(request).unwrap_or_default();
-        let dossier = match self.tokens.verify(Purpose::Space, &token, now) {
-            Ok(dossier) => dossier,
-            Err(error) => return (Reply::Failure(Failure::LinkInvalid), trace.failed(error)),
+        let Some(dossier) = self.verified(Purpose::Space, &token, now, &mut trace) else {
+            return (Reply::Failure(Failure::LinkInvalid), trace);
         };
-        trace.dossier = Some(dossier.to_string());
         settle(
             tokio::time::timeout(ACCOUNT_DEADLINE, self.stored_duplicate(&dossier)).await,
             trace,
@@ -451,11 +445,9 @@ impl<S: Store, M: Mailer> App<S, M> {
             Err(error) => return (Reply::Failure(unreadable(&error)), trace.failed(error)),
         };
         let token = form.text.get(TOKEN_FIELD).map_or("", String::as_str);
-        let dossier = match self.tokens.verify(Purpose::Space, token, now) {
-            Ok(dossier) => dossier,
-            Err(error) => return (Reply::Failure(Failure::LinkInvalid), trace.failed(error)),
+        let Some(dossier) = self.verified(Purpose::Space, token, now, &mut trace) else {
+            return (Reply::Failure(Failure::LinkInvalid), trace);
         };
-        trace.dossier = Some(dossier.to_string());
         let stored = tokio::time::timeout(ACCOUNT_DEADLINE, self.stored_duplicate(&dossier)).await;
         let stored = match found(stored) {
             Ok(stored) => stored,
@@ -555,14 +547,29 @@ impl<S: Store, M: Mailer> App<S, M> {
     ) -> Result<(Dossier, multipart::FormData), Reply> {
         let form = small_form(request, trace).await?;
         let token = form.text.get(TOKEN_FIELD).map_or("", String::as_str);
+        let dossier =
+            self.verified(purpose, token, now, trace).ok_or(Reply::Failure(Failure::LinkInvalid))?;
+        Ok((dossier, form))
+    }
+
+    /// The dossier `token` stands for, made for `purpose` and still valid at `now`, noted in
+    /// `trace`; `None` for a wrong, altered or expired token (its reason in `trace`), which every
+    /// route answers with the one [`Failure::LinkInvalid`].
+    fn verified(
+        &self,
+        purpose: Purpose,
+        token: &str,
+        now: OffsetDateTime,
+        trace: &mut Trace,
+    ) -> Option<Dossier> {
         match self.tokens.verify(purpose, token, now) {
             Ok(dossier) => {
                 trace.dossier = Some(dossier.to_string());
-                Ok((dossier, form))
+                Some(dossier)
             }
             Err(error) => {
                 trace.error = Some(error.to_string());
-                Err(Reply::Failure(Failure::LinkInvalid))
+                None
             }
         }
     }

@@ -30,10 +30,13 @@ pub fn write(site: &Path, archive: &Path) -> Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let staging = tempfile::Builder::new()
-        .prefix(".site-zip-")
-        .tempfile_in(parent)
-        .map_err(|error| Error::io(parent, error))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".site-zip-");
+    // A temporary file is private (0600); the archive is for others to read, as any file the
+    // build writes (a web server's user, a colleague's copy).
+    #[cfg(unix)]
+    builder.permissions(<std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o644));
+    let staging = builder.tempfile_in(parent).map_err(|error| Error::io(parent, error))?;
     let mut zip =
         ZipWriter::new(BufWriter::new(staging.as_file().try_clone().map_err(|e| Error::io(archive, e))?));
     let options = SimpleFileOptions::default()
@@ -109,6 +112,16 @@ mod tests {
         std::io::Read::read_to_string(&mut zip.by_name("pass-region/index.html").unwrap(), &mut index)
             .unwrap();
         assert_eq!(index, "<!DOCTYPE html>");
+
+        // Readable as any new file is (the umask applied), not private like a temporary file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let reference = dir.path().join("reference");
+            std::fs::write(&reference, "").unwrap();
+            let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&first), mode(&reference));
+        }
 
         let missing = write(&dir.path().join("absent"), &first);
         assert!(missing.is_err());

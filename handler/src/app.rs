@@ -258,26 +258,14 @@ impl<S: Store, M: Mailer> App<S, M> {
         };
         let mut errors = BTreeMap::new();
         let photo = match form.photo {
-            Some(bytes) => {
-                let started = Instant::now();
-                let made = make_photo(bytes, crop).await;
-                trace.photo = Some(started.elapsed());
-                match made {
-                    Some((original, Ok(photo))) => Some((original, photo)),
-                    Some((_, Err(error))) if !error.is_server_error() => {
-                        trace.error = Some(error.to_string());
-                        errors.insert(PHOTO_FIELD.to_owned(), error.message_fr());
-                        None
-                    }
-                    Some((_, Err(error))) => return (Reply::Failure(Failure::Internal), trace.failed(error)),
-                    None => {
-                        return (
-                            Reply::Failure(Failure::Internal),
-                            trace.failed("the photo pipeline panicked"),
-                        );
-                    }
+            Some(bytes) => match photo_step(bytes, crop, &mut trace).await {
+                Ok(Ok(made)) => Some(made),
+                Ok(Err(message)) => {
+                    errors.insert(PHOTO_FIELD.to_owned(), message);
+                    None
                 }
-            }
+                Err(reason) => return (Reply::Failure(Failure::Internal), trace.failed(reason)),
+            },
             None => None,
         };
         let demande = match validated {
@@ -374,6 +362,28 @@ fn unreadable(error: &MultipartError) -> Failure {
         MultipartError::TooLarge => Failure::TooLarge,
         MultipartError::NotMultipart => Failure::NotMultipart,
         _ => Failure::Malformed,
+    }
+}
+
+/// The photo step of a request or a duplicate request, timed in `trace`: the ID photo with the
+/// bytes uploaded, or the student's problem with the photo (its French message; its kind noted in
+/// `trace`), or, as `Err`, a fault of ours for the log line.
+async fn photo_step(
+    bytes: Vec<u8>,
+    crop: Option<Crop>,
+    trace: &mut Trace,
+) -> Result<Result<(Vec<u8>, IdPhoto), String>, String> {
+    let started = Instant::now();
+    let made = make_photo(bytes, crop).await;
+    trace.photo = Some(started.elapsed());
+    match made {
+        Some((original, Ok(photo))) => Ok(Ok((original, photo))),
+        Some((_, Err(error))) if !error.is_server_error() => {
+            trace.error = Some(error.to_string());
+            Ok(Err(error.message_fr()))
+        }
+        Some((_, Err(error))) => Err(error.to_string()),
+        None => Err("the photo pipeline panicked".to_owned()),
     }
 }
 

@@ -22,7 +22,7 @@ use form::{Demande, Dossier};
 use lambda_http::{Request, RequestExt};
 use time::OffsetDateTime;
 
-use super::{ACCOUNT_DEADLINE, App, PHOTO_FIELD, Route, STORE_DEADLINE, make_photo, unreadable};
+use super::{ACCOUNT_DEADLINE, App, PHOTO_FIELD, Route, STORE_DEADLINE, photo_step, unreadable};
 use crate::account::Motif;
 use crate::account::token::Purpose;
 use crate::http::log::Trace;
@@ -458,25 +458,10 @@ impl<S: Store, M: Mailer> App<S, M> {
         }
         let motif = form.text.get(MOTIF_FIELD).and_then(|value| Motif::parse(value));
         let photo = match form.photo {
-            Some(bytes) => {
-                let started = Instant::now();
-                let made = make_photo(bytes, None).await;
-                trace.photo = Some(started.elapsed());
-                match made {
-                    Some((_, Ok(photo))) => Ok(Some(photo.jpeg)),
-                    Some((_, Err(error))) if !error.is_server_error() => {
-                        trace.error = Some(error.to_string());
-                        Err(error.message_fr())
-                    }
-                    Some((_, Err(error))) => return (Reply::Failure(Failure::Internal), trace.failed(error)),
-                    None => {
-                        return (
-                            Reply::Failure(Failure::Internal),
-                            trace.failed("the photo pipeline panicked"),
-                        );
-                    }
-                }
-            }
+            Some(bytes) => match photo_step(bytes, None, &mut trace).await {
+                Ok(made) => made.map(|(_, photo)| Some(photo.jpeg)),
+                Err(reason) => return (Reply::Failure(Failure::Internal), trace.failed(reason)),
+            },
             None => Ok(None),
         };
         let (motif, jpeg) = match (motif, photo) {

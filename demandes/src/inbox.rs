@@ -104,20 +104,15 @@ impl Entry {
         if !folder.has(Kind::Record) {
             return Ok(None);
         }
-        let dossier = &folder.dossier;
-        let Some(request) = account::stored_request(store, dossier).await? else { return Ok(None) };
-        let activation = account::activation(store, dossier).await?;
-        let setting = account::latest_setting(store, dossier).await?;
-        let envoi_etablissement =
-            account::send_to_school(&request.fields, activation.as_ref(), setting.as_ref().map(|(_, s)| s));
+        let Some(standing) = account::standing(store, &folder.dossier).await? else { return Ok(None) };
         Ok(Some(Entry {
-            dossier: dossier.clone(),
-            activated_at: activation.map(|activation| activation.activated_at),
-            envoi_etablissement,
-            status: account::latest_status(store, dossier).await?,
-            duplicate: account::duplicate(store, dossier).await?,
+            dossier: folder.dossier.clone(),
+            envoi_etablissement: standing.send_to_school(),
+            activated_at: standing.activation.map(|activation| activation.activated_at),
+            status: standing.status,
+            duplicate: standing.duplicate,
             photo: folder.has(Kind::Photo),
-            request,
+            request: standing.request,
         }))
     }
 

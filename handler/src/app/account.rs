@@ -279,22 +279,15 @@ impl<S: Store, M: Mailer> App<S, M> {
         now: OffsetDateTime,
         saved: bool,
     ) -> Result<Option<Space>, StoreError> {
-        let Some(request) = account::stored_request(&self.store, &dossier).await? else { return Ok(None) };
-        let activation = account::activation(&self.store, &dossier).await?;
-        let latest = account::latest_setting(&self.store, &dossier).await?;
-        let duplicate = account::duplicate(&self.store, &dossier).await?;
-        let status = account::latest_status(&self.store, &dossier).await?;
-        let changes = latest.as_ref().map_or(0, |(n, _)| *n);
-        let fields = request.fields;
-        let envoi_etablissement = account::send_to_school(
-            &fields,
-            activation.as_ref(),
-            latest.as_ref().map(|(_, setting)| setting),
-        );
+        let Some(standing) = account::standing(&self.store, &dossier).await? else { return Ok(None) };
+        let envoi_etablissement = standing.send_to_school();
+        let changes = standing.setting.as_ref().map_or(0, |(n, _)| *n);
+        let activated = standing.activation.is_some();
+        let fields = standing.request.fields;
         Ok(Some(Space {
             token: self.tokens.issue(Purpose::Space, &dossier, now),
-            setting_open: activation.is_some() && changes < MAX_SETTING_CHANGES,
-            duplicate: duplicate.as_ref().map(summary),
+            setting_open: activated && changes < MAX_SETTING_CHANGES,
+            duplicate: standing.duplicate.as_ref().map(summary),
             saved,
             envoi_etablissement,
             dossier,
@@ -302,9 +295,9 @@ impl<S: Store, M: Mailer> App<S, M> {
             prenom: fields.prenom,
             etablissement: fields.etablissement,
             filiere: fields.filiere,
-            received_at: request.received_at,
-            activated: activation.is_some(),
-            status: status.map(|(_, note)| note.statut),
+            received_at: standing.request.received_at,
+            activated,
+            status: standing.status.map(|(_, note)| note.statut),
         }))
     }
 

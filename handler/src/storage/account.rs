@@ -135,17 +135,40 @@ pub async fn latest_setting<S: Store>(
     latest_numbered(store, |n| ObjectKey::setting(dossier, n), MAX_SETTING_CHANGES).await
 }
 
-/// Where the card goes: the latest change's setting, else the activation's, else the form's.
-pub fn send_to_school(
-    fields: &StoredFields,
-    activation: Option<&Activation>,
-    latest: Option<&Setting>,
-) -> bool {
-    match (latest, activation) {
-        (Some(setting), _) => setting.envoi_etablissement,
-        (None, Some(activation)) => activation.envoi_etablissement,
-        (None, None) => fields.envoi_etablissement,
+/// A stored request with everything that followed it: what « Mes Cartes » shows and the staff's
+/// command lists, read by one function for both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub request: StoredRequest,
+    pub activation: Option<Activation>,
+    /// The latest change of the send-to-school setting, and its number.
+    pub setting: Option<(u8, Setting)>,
+    /// The latest status the staff set, and its number.
+    pub status: Option<(u8, StatusNote)>,
+    pub duplicate: Option<Duplicate>,
+}
+
+impl Standing {
+    /// Where the card goes: the latest change's setting, else the activation's, else the form's.
+    pub fn send_to_school(&self) -> bool {
+        match (&self.setting, &self.activation) {
+            (Some((_, setting)), _) => setting.envoi_etablissement,
+            (None, Some(activation)) => activation.envoi_etablissement,
+            (None, None) => self.request.fields.envoi_etablissement,
+        }
     }
+}
+
+/// The request of `dossier` and what followed it, `None` when no request has this number.
+pub async fn standing<S: Store>(store: &S, dossier: &Dossier) -> Result<Option<Standing>, StoreError> {
+    let Some(request) = stored_request(store, dossier).await? else { return Ok(None) };
+    Ok(Some(Standing {
+        request,
+        activation: activation(store, dossier).await?,
+        setting: latest_setting(store, dossier).await?,
+        status: latest_status(store, dossier).await?,
+        duplicate: duplicate(store, dossier).await?,
+    }))
 }
 
 /// Notes change number `n`; `false` when another try noted that number first.

@@ -265,7 +265,7 @@ pub struct Listed {
     pub last_modified: Option<time::OffsetDateTime>,
 }
 
-/// The most objects a listing reads: about 2,000 requests of a dozen objects each, far more than a
+/// The most objects a listing reads: about 8,000 requests of a dozen objects each, far more than a
 /// school's year, and a bound on the staff's command's memory and time.
 pub const MAX_LISTED: usize = 100_000;
 

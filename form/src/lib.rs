@@ -17,7 +17,7 @@ mod validate;
 pub use contract::VERSION_FIELD;
 pub use crop::{Crop, CropError};
 pub use dossier::{Dossier, DossierError};
-pub use messages::{AccountTexts, AnswerTexts, PageTexts, PhotoTexts, Texts, fill};
+pub use messages::{AccountTexts, AnswerTexts, HintTexts, PageTexts, PhotoTexts, Texts, fill};
 pub use schema::{DateRange, Field, FieldKind, Messages, Rules, Schema, SchemaError};
 pub use submission::{SubmissionId, SubmissionIdError};
 pub use validate::{Demande, FieldErrors, Input};

@@ -57,6 +57,11 @@ pub const UPLOAD: Upload = Upload {
     shrink: 0.8,
 };
 
+/// The copy of the photo the page sends to the function's preview (`apercu`) once a photo is
+/// chosen, for the face, the frame and the hints: small enough to go in a second on mobile data
+/// (about 60 KB), large enough for the face detector, which looks at 480 px anyway.
+pub const PREVIEW: Preview = Preview { max_side: 800, quality: 0.8 };
+
 /// How long the page waits for the function's answer before saying the connection failed: above
 /// the function's own 30 s timeout and a slow upload of [`MAX_BODY_BYTES`].
 pub const SEND_TIMEOUT_MS: u32 = 90_000;
@@ -101,6 +106,15 @@ pub struct Upload {
     pub shrink: f32,
 }
 
+/// The preview's copy: see [`PREVIEW`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Preview {
+    /// Longest side of the copy, in pixels.
+    pub max_side: u32,
+    /// Its JPEG quality, 0 to 1 (the browser's `toBlob` scale).
+    pub quality: f64,
+}
+
 /// Every limit, as the page's contract carries them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Limits {
@@ -120,6 +134,8 @@ pub struct Limits {
     pub min_frame_height: u32,
     /// [`UPLOAD`].
     pub upload: Upload,
+    /// [`PREVIEW`].
+    pub preview: Preview,
     /// [`SEND_TIMEOUT_MS`].
     pub send_timeout_ms: u32,
     /// [`KEEP_MINUTES`] in milliseconds, as the page's clock counts.
@@ -138,6 +154,7 @@ pub const LIMITS: Limits = Limits {
     min_frame_width: MIN_FRAME_WIDTH,
     min_frame_height: MIN_FRAME_HEIGHT,
     upload: UPLOAD,
+    preview: PREVIEW,
     send_timeout_ms: SEND_TIMEOUT_MS,
     keep_ms: KEEP_MINUTES as u64 * 60_000,
     expiry_check_ms: EXPIRY_CHECK_MS,
@@ -149,6 +166,7 @@ pub const LIMITS: Limits = Limits {
 const _: () = {
     assert!(UPLOAD.max_bytes < MAX_PHOTO_BYTES);
     assert!(UPLOAD.max_side >= MIN_FRAME_HEIGHT);
+    assert!(PREVIEW.max_side <= UPLOAD.max_side);
     assert!(SEND_TIMEOUT_MS > 30_000);
 };
 

@@ -274,6 +274,33 @@ texts! {
         /// The link from the duplicate request's pages back to « Mes Cartes ».
         duplicate_back,
     }
+
+    /// `[messages.hint]`: what may be wrong with the photo, said beside it once it is chosen and
+    /// on the receipt (the function's photo hints, which never refuse a request).
+    HintTexts, HintFile, "hint" {
+        /// Title above the hints.
+        title,
+        /// No face found in the frame.
+        no_face,
+        /// More than one face in the frame.
+        several_faces,
+        /// The face has too few pixels.
+        face_too_small,
+        /// The frame cuts the head.
+        head_cut,
+        /// The face is too dark.
+        too_dark,
+        /// The face is washed out.
+        too_bright,
+        /// The face is blurred.
+        blurred,
+        /// The face is off the centre of the chosen frame.
+        off_centre,
+        /// The frame was placed on the face found.
+        framed,
+        /// The receipt, under its hints: the request is stored all the same.
+        receipt_note,
+    }
 }
 
 /// Every text of `[messages]`.
@@ -287,6 +314,8 @@ pub struct Texts {
     pub answer: AnswerTexts,
     /// `[messages.account]`.
     pub account: AccountTexts,
+    /// `[messages.hint]`.
+    pub hint: HintTexts,
 }
 
 /// `[messages]` as written.
@@ -297,6 +326,7 @@ pub(crate) struct TextsFile {
     photo: PhotoFile,
     answer: AnswerFile,
     account: AccountFile,
+    hint: HintFile,
 }
 
 impl TextsFile {
@@ -307,6 +337,7 @@ impl TextsFile {
             photo: self.photo.resolve(src)?,
             answer: self.answer.resolve(src)?,
             account: self.account.resolve(src)?,
+            hint: self.hint.resolve(src)?,
         })
     }
 }

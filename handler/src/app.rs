@@ -47,6 +47,11 @@ use crate::storage::store::{Store, StoreError};
 pub const PHOTO_FIELD: &str = "photo";
 /// The wire name of the crop field.
 const CROP_FIELD: &str = "recadrage";
+/// The preview's field: how many pixels of the photo the page will send one pixel of the preview's
+/// copy stands for.
+const SCALE_FIELD: &str = "echelle";
+/// The largest [`SCALE_FIELD`] taken: the page's copy is at least an eighth of any photo it sends.
+const MAX_PREVIEW_SCALE: f64 = 8.0;
 /// The function's addresses, by their last path segment: `…/demande` on a Function URL,
 /// `/lambda-url/handler/demande` under `cargo lambda watch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,16 +68,19 @@ enum Route {
     Reglage,
     /// « Demande de duplicata »: its form (GET with a space token) and the request (POST).
     Duplicata,
+    /// The photo's preview (POST, JSON): the face, the frame and the hints; nothing stored.
+    Apercu,
 }
 
 impl Route {
-    const ALL: [(Route, &str); 6] = [
+    const ALL: [(Route, &str); 7] = [
         (Route::Demande, "demande"),
         (Route::Renvoi, "renvoi"),
         (Route::Activation, "activation"),
         (Route::Espace, "espace"),
         (Route::Reglage, "reglage"),
         (Route::Duplicata, "duplicata"),
+        (Route::Apercu, "apercu"),
     ];
 
     /// The route whose segment ends `path`, if any.
@@ -202,10 +210,11 @@ impl<S: Store, M: Mailer> App<S, M> {
             // other is a page elsewhere posting students' data here, refused before the body is
             // read. A request without `Origin` is no browser's, and CORS could not protect it
             // anyway; it goes through the same checks as any other.
-            (Some(Route::Demande), &Method::POST) if self.posted_from_elsewhere(&request) => {
+            (Some(Route::Demande | Route::Apercu), &Method::POST) if self.posted_from_elsewhere(&request) => {
                 (Reply::Failure(Failure::ForbiddenOrigin), Trace::default().failed("origin not allowed"))
             }
             (Some(Route::Demande), &Method::POST) => self.submit(request, now).await,
+            (Some(Route::Apercu), &Method::POST) => self.preview(request).await,
             // The other routes act on one dossier through its token, which no other page can
             // have: the receipt's button and the activation page post from the function's own
             // pages, whose origin the site's list does not name.
@@ -323,6 +332,7 @@ impl<S: Store, M: Mailer> App<S, M> {
                     replay: committed.replay,
                     summary: Summary::of(&demande),
                     mail,
+                    hints: photo.look.hints.clone(),
                 };
                 (Reply::Receipt(receipt), trace)
             }
@@ -337,6 +347,50 @@ impl<S: Store, M: Mailer> App<S, M> {
                 };
                 (Reply::Failure(failure), trace.failed(error))
             }
+        }
+    }
+
+    /// The preview: what the photo pipeline sees in the page's reduced copy of the photo (the face,
+    /// the frame and the hints), under the same bounds as a request's photo; nothing is stored.
+    async fn preview(&self, request: Request) -> (Reply, Trace) {
+        let content_type =
+            request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = request.into_body();
+        let mut trace = Trace { body_bytes: Some(body.len()), ..Trace::default() };
+        let known = BTreeSet::from([CROP_FIELD.to_owned(), SCALE_FIELD.to_owned()]);
+        let parsed = multipart::parse(&body, content_type.as_deref(), &known, PHOTO_FIELD).await;
+        drop(body);
+        let form = match parsed {
+            Ok(form) => form,
+            Err(error) => return (Reply::Failure(unreadable(&error)), trace.failed(error)),
+        };
+        let crop = match form.text.get(CROP_FIELD).map(|value| Crop::parse(value)) {
+            None => None,
+            Some(Ok(crop)) => Some(crop),
+            Some(Err(error)) => return (Reply::Failure(Failure::Malformed), trace.failed(error)),
+        };
+        let scale = match form.text.get(SCALE_FIELD).map(|value| preview_scale(value)) {
+            None => 1.0,
+            Some(Some(scale)) => scale,
+            Some(None) => {
+                return (Reply::Failure(Failure::Malformed), trace.failed("unreadable preview scale"));
+            }
+        };
+        let Some(bytes) = form.photo else {
+            return (Reply::Failure(Failure::Malformed), trace.failed("preview without a photo"));
+        };
+        let started = Instant::now();
+        let seen = tokio::task::spawn_blocking(move || photo::preview(&bytes, crop, scale)).await;
+        trace.photo = Some(started.elapsed());
+        match seen {
+            Ok(Ok(look)) => (Reply::Preview(look), trace),
+            Ok(Err(error)) if !error.is_server_error() => {
+                trace.error = Some(error.to_string());
+                let errors = BTreeMap::from([(PHOTO_FIELD.to_owned(), error.message_fr())]);
+                (Reply::Invalid(self.field_errors(errors)), trace)
+            }
+            Ok(Err(error)) => (Reply::Failure(Failure::Internal), trace.failed(error)),
+            Err(_) => (Reply::Failure(Failure::Internal), trace.failed("the photo pipeline panicked")),
         }
     }
 
@@ -396,6 +450,12 @@ async fn make_photo(bytes: Vec<u8>, crop: Option<Crop>) -> Option<(Vec<u8>, Resu
     })
     .await
     .ok()
+}
+
+/// The preview's scale: a decimal from 1 to [`MAX_PREVIEW_SCALE`].
+fn preview_scale(value: &str) -> Option<f64> {
+    let scale: f64 = value.trim().parse().ok()?;
+    (1.0..=MAX_PREVIEW_SCALE).contains(&scale).then_some(scale)
 }
 
 /// `None` when the page was built with this function's contract; else what the log line says:
@@ -755,6 +815,66 @@ mod tests {
         let response = app.handle(urlencoded, NOW).await;
         assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert!(app.store().keys().is_empty());
+    }
+
+    // The preview answers the frame and the hints in JSON whatever the client accepts, and writes
+    // nothing; a refused photo is a field error, a bad scale or crop a malformed request, a foreign
+    // page a 403.
+    #[tokio::test]
+    async fn preview_answers_and_stores_nothing() {
+        let app = app();
+        let photo = |extra: &[(&str, &str)], bytes: &[u8]| {
+            let mut body = Multipart::new();
+            for (name, value) in extra {
+                body = body.text(name, value);
+            }
+            body.file(PHOTO_FIELD, "copie.jpg", bytes)
+        };
+        let response = app
+            .handle(post("/apercu", &photo(&[(SCALE_FIELD, "2")], photo_upload()), "text/html"), NOW)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let answer = json(&response);
+        // A gradient has no face: the default frame of the 480×640 copy, and the hint that says so.
+        assert_eq!(answer["visage"], serde_json::Value::Null);
+        assert_eq!(answer["cadre"]["width"], 480.0, "{answer}");
+        assert_eq!(answer["conseils"][0]["code"], "no_face", "{answer}");
+        assert_eq!(answer["conseils"][0]["message"], crate::texts().hint.no_face.as_str());
+        let chosen = app
+            .handle(
+                post("/apercu", &photo(&[(CROP_FIELD, "0,0,350,450")], photo_upload()), "application/json"),
+                NOW,
+            )
+            .await;
+        assert_eq!(json(&chosen)["cadre"]["height"], 450.0);
+        let cases: [(&str, Multipart, u16); 6] = [
+            ("tiny photo", photo(&[], &jpeg(100, 120)), 422),
+            ("scale below 1", photo(&[(SCALE_FIELD, "0.5")], photo_upload()), 400),
+            ("scale not a number", photo(&[(SCALE_FIELD, "deux")], photo_upload()), 400),
+            ("scale too large", photo(&[(SCALE_FIELD, "9")], photo_upload()), 400),
+            ("unreadable crop", photo(&[(CROP_FIELD, "1,2,3")], photo_upload()), 400),
+            ("no photo", Multipart::new().text(SCALE_FIELD, "1"), 400),
+        ];
+        for (name, body, status) in cases {
+            let response = app.handle(post("/apercu", &body, "application/json"), NOW).await;
+            assert_eq!(response.status().as_u16(), status, "{name}");
+        }
+        let mut foreign = post("/apercu", &photo(&[], photo_upload()), "application/json");
+        foreign.headers_mut().insert(header::ORIGIN, HeaderValue::from_static("https://autre.example.fr"));
+        assert_eq!(app.handle(foreign, NOW).await.status(), StatusCode::FORBIDDEN);
+        assert!(app.store().keys().is_empty(), "the preview writes nothing");
+    }
+
+    // The receipt carries the stored photo's hints: a gradient has no face.
+    #[tokio::test]
+    async fn receipt_carries_the_hints() {
+        let app = app();
+        let response = app.handle(post("/demande", &form(&app, &[]), "application/json"), NOW).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(json(&response)["conseils"][0]["code"], "no_face");
+        let page = app.handle(post("/demande", &form(&app, &[]), "text/html"), NOW).await;
+        assert!(text(&page).contains(&crate::texts().hint.title), "the page lists them too");
     }
 
     // A POST from a page of an origin not listed is refused with 403 before anything is read or

@@ -26,22 +26,25 @@ pub const RETRY_AFTER_SECONDS: u32 = 10;
 /// The HTTP response for `reply`, in JSON or as a page as the client asked (`json`). `back` is the
 /// link to the form a page offers, when the request came from it.
 pub fn respond(reply: Reply, json: bool, back: Option<&str>) -> Response<Body> {
-    let (content_type, body) = if json {
-        ("application/json", reply.json().to_string())
-    } else {
-        let page = match &reply {
-            Reply::Receipt(receipt) => pages::receipt(receipt),
-            Reply::Invalid(errors) => pages::invalid(errors, back),
-            Reply::Failure(failure) => pages::failure(*failure, back),
-            Reply::Mail(report) => pages::mail_report(report),
-            Reply::Activation(form) => pages::activation(form),
-            Reply::Activated(activated) => pages::activated(activated),
-            Reply::SignIn { failed } => pages::signin(*failed),
-            Reply::Space(space) => pages::space(space),
-            Reply::DuplicateForm(form) => pages::duplicate_form(form),
-            Reply::Duplicate(done) => pages::duplicate_done(done),
-        };
-        ("text/html; charset=utf-8", page)
+    // The preview is for the page's script only: it has no page, and is JSON for every client.
+    let page = match &reply {
+        _ if json => None,
+        Reply::Preview(_) => None,
+        Reply::Receipt(receipt) => Some(pages::receipt(receipt)),
+        Reply::Invalid(errors) => Some(pages::invalid(errors, back)),
+        Reply::Failure(failure) => Some(pages::failure(*failure, back)),
+        Reply::Mail(report) => Some(pages::mail_report(report)),
+        Reply::Activation(form) => Some(pages::activation(form)),
+        Reply::Activated(activated) => Some(pages::activated(activated)),
+        Reply::SignIn { failed } => Some(pages::signin(*failed)),
+        Reply::Space(space) => Some(pages::space(space)),
+        Reply::DuplicateForm(form) => Some(pages::duplicate_form(form)),
+        Reply::Duplicate(done) => Some(pages::duplicate_done(done)),
+    };
+    let html = page.is_some();
+    let (content_type, body) = match page {
+        Some(page) => ("text/html; charset=utf-8", page),
+        None => ("application/json", reply.json().to_string()),
     };
     let mut response = Response::new(Body::Text(body));
     *response.status_mut() = reply.status();
@@ -50,7 +53,7 @@ pub fn respond(reply: Reply, json: bool, back: Option<&str>) -> Response<Body> {
     // Receipts and error pages are about one student: no cache may keep them.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    if !json {
+    if html {
         headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(pages::CSP));
     }
     match reply {

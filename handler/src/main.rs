@@ -1,5 +1,5 @@
-//! The Lambda bootstrap: reads the configuration and the form schema once, builds the S3 client
-//! (and the SES one when a sender is configured), sets up JSON logs, then serves requests with
+//! The Lambda bootstrap: reads the configuration, the form schema and the face detector's model
+//! once, builds the S3 client (and the SES one when a sender is configured), sets up JSON logs, then serves requests with
 //! `lambda_http::run`: each one goes to [`App::handle`], the request flow inside its CORS headers
 //! and its log line. Any missing or wrong setting stops start-up with a message that names it.
 
@@ -58,6 +58,8 @@ async fn start() -> Result<(App<S3Store>, Config), String> {
     let config = Config::from_env().map_err(|error| error.to_string())?;
     let schema = handler::schema().map_err(|error| format!("embedded `content/form.toml`: {error}"))?;
     let store = config.s3_store().await.map_err(|error| error.to_string())?;
+    // Read now rather than by the first photo, which would pay for it inside a student's request.
+    handler::photo::face::load_model();
     Ok((App::new(schema, store, &config), config))
 }
 

@@ -15,12 +15,16 @@
 //!    either inside the student's crop or by default ([`geometry`]);
 //! 4. choose how much to reduce while decoding, from what the frame needs and what the memory
 //!    budget allows ([`budget`]), or refuse: [`MEMORY_BUDGET`] holds by construction;
-//! 5. decode only what the frame needs: a JPEG at 1/2, 1/4 or 1/8 scale in the DCT domain, a PNG
-//!    or lossy WebP row by row, box-reduced ([`shrink`]), so a 12-megapixel photo is never
-//!    decoded in full ([`decode`]);
-//! 6. crop and resize with a Lanczos3 filter in the stored orientation, then turn the small result
+//! 5. decode only what the face detection and the frame need (the whole photo, or the student's
+//!    crop with a margin): a JPEG at 1/2, 1/4 or 1/8 scale in the DCT domain, a PNG or lossy WebP
+//!    row by row, box-reduced ([`shrink`]), so a 12-megapixel photo is never decoded in full
+//!    ([`decode`]);
+//! 6. find the faces on a small grey copy of those pixels and, without a crop, put the frame on
+//!    the main face by the ID-photo rule ([`face`]);
+//! 7. crop and resize with a Lanczos3 filter in the stored orientation, then turn the small result
 //!    upright (cheaper than rotating the big decoded image) ([`resize`]);
-//! 7. encode a baseline 4:2:0 JPEG at the best quality that fits the size budget ([`encode`]).
+//! 8. measure the light and sharpness of the face on that result and draw the hints ([`hints`]);
+//! 9. encode a baseline 4:2:0 JPEG at the best quality that fits the size budget ([`encode`]).
 //!
 //! CPU is bounded by the pixel bounds below (every decoder's work grows with the pixels it
 //! walks), the scan and chunk counts ([`container`]) and, for lossless WebP, the symbols its
@@ -31,7 +35,9 @@ mod budget;
 mod container;
 mod decode;
 mod encode;
+pub mod face;
 mod geometry;
+pub mod hints;
 mod resize;
 mod shrink;
 #[cfg(test)]
@@ -46,6 +52,10 @@ pub use container::{MAX_PARTS, MAX_SCANS};
 
 use form::Crop;
 use form::format::Sniffed;
+use serde::Serialize;
+
+pub use form::framing::Rect;
+pub use hints::Hint;
 
 // The output's size and budget and the least frame are the contract's: the page checks and
 // names the same ones.
@@ -79,6 +89,26 @@ pub struct IdPhoto {
     pub source_width: u32,
     /// Height of the original once upright (EXIF orientation applied).
     pub source_height: u32,
+    /// The face, the frame and the hints.
+    pub look: Look,
+}
+
+/// What the pipeline saw in a photo: the preview's answer, and what the receipt says.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Look {
+    /// The face the photo is about, in pixels of the upright photo; `None` when none was found.
+    pub face: Option<Rect>,
+    /// The 35:45 frame of the ID photo, in the same pixels.
+    pub frame: Rect,
+    /// What may be wrong, in [`Hint::ALL`]'s order.
+    pub hints: Vec<Hint>,
+    /// Every face found where the pipeline looked, the subject's included (for the evaluation;
+    /// the answers name the subject only).
+    #[serde(skip)]
+    pub faces: Vec<face::Face>,
+    /// The light and sharpness the hints were drawn from (for the evaluation).
+    #[serde(skip)]
+    pub quality: hints::Quality,
 }
 
 /// Why a photo could not be made. `Display` is for developers and logs (no personal data in it);
@@ -149,10 +179,54 @@ impl PhotoError {
 }
 
 /// Makes the ID photo from the uploaded bytes, cropped to `crop` (pixels of the upright photo at
-/// full resolution) or to a default frame: the largest 35:45 rectangle, centred horizontally, with
-/// a quarter of any spare height above it and three quarters below, since faces sit in the upper
-/// part of portrait photos.
+/// full resolution) or, without one, to the frame the ID-photo rule puts around the main face
+/// ([`face::frame_on`]); with no face found, to the default frame: the largest 35:45 rectangle,
+/// centred horizontally, with a quarter of any spare height above it and three quarters below,
+/// since faces sit in the upper part of portrait photos.
 pub fn process(bytes: &[u8], crop: Option<Crop>) -> Result<IdPhoto, PhotoError> {
+    let prepared = prepare(bytes, crop, 1.0)?;
+    let (jpeg, _quality) =
+        encode::encode_within(&prepared.rgb, OUTPUT_WIDTH, OUTPUT_HEIGHT, MAX_OUTPUT_BYTES)?;
+    Ok(IdPhoto {
+        jpeg,
+        source_format: prepared.source_format,
+        source_width: prepared.upright.0,
+        source_height: prepared.upright.1,
+        look: prepared.look,
+    })
+}
+
+/// What [`process`] would see in the photo, without encoding it: the preview. `scale` is how many
+/// pixels of the photo the page will send one pixel of `bytes` stands for (the page sends a
+/// reduced copy), so that sizes are judged on what the request will carry.
+pub fn preview(bytes: &[u8], crop: Option<Crop>, scale: f64) -> Result<Look, PhotoError> {
+    prepare(bytes, crop, scale).map(|prepared| prepared.look)
+}
+
+/// The photo as it will be stored, before encoding.
+struct Prepared {
+    /// Upright RGB, the output's size.
+    rgb: Vec<u8>,
+    look: Look,
+    source_format: SourceFormat,
+    upright: (u32, u32),
+}
+
+/// The decoded pixels the faces are looked for in, and what they are measured against.
+struct Decoded {
+    pixels: decode::Pixels,
+    orientation: geometry::Orientation,
+    /// The upright photo's size.
+    upright: (u32, u32),
+    /// Where the faces are looked for, in pixels of the upright photo.
+    area: Rect,
+    /// The frame without a face: the student's, or the default one.
+    default: Rect,
+    source_format: SourceFormat,
+}
+
+/// Steps 1 to 5: the format, the structure, the orientation, the plan and the pixels.
+fn decode_photo(bytes: &[u8], crop: Option<Crop>, scale: f64) -> Result<Decoded, PhotoError> {
     let source_format = match form::format::sniff(bytes) {
         Sniffed::Accepted(format) => format,
         Sniffed::Heic => return Err(PhotoError::Heic),
@@ -168,15 +242,80 @@ pub fn process(bytes: &[u8], crop: Option<Crop>) -> Result<IdPhoto, PhotoError> 
 
     let orientation = geometry::Orientation::from_exif(decoder.exif().unwrap_or_default());
     let (upright_width, upright_height) = orientation.upright_size(header.width, header.height);
-    let frame = geometry::frame(upright_width, upright_height, crop)?;
-    let stored_frame = orientation.to_stored(frame, header.width, header.height);
+    let to_stored = |r: Rect| orientation.to_stored(r, header.width, header.height);
+    let default = geometry::frame(upright_width, upright_height, crop, scale)?;
+    let mut area = match crop {
+        None => Rect::whole(upright_width, upright_height),
+        Some(_) => geometry::widen(default, CROP_MARGIN, upright_width, upright_height),
+    };
     let stored_out = orientation.stored_size(OUTPUT_WIDTH, OUTPUT_HEIGHT);
-
-    let plan = decoder.plan(stored_frame, frame.height, stored_out)?;
-    let decoded = decoder.decode(stored_frame, plan)?;
-    let rgb = resize::crop_resize_rgb(&decoded, decoded.map(stored_frame), stored_out.0, stored_out.1)?;
-    drop(decoded);
-    let upright = orientation.apply_rgb(&rgb, stored_out.0, stored_out.1);
-    let (jpeg, _quality) = encode::encode_within(&upright, OUTPUT_WIDTH, OUTPUT_HEIGHT, MAX_OUTPUT_BYTES)?;
-    Ok(IdPhoto { jpeg, source_format, source_width: upright_width, source_height: upright_height })
+    let plan = match decoder.plan(to_stored(area), to_stored(default), default.height, stored_out) {
+        Ok(plan) => plan,
+        // A photo whose rows or columns would not all fit (a PNG strip tens of thousands of pixels
+        // long) is looked at inside the frame only, as it was decoded before faces were looked for.
+        Err(PhotoError::TooHeavy { .. }) if area != default => {
+            area = default;
+            decoder.plan(to_stored(area), to_stored(default), default.height, stored_out)?
+        }
+        Err(error) => return Err(error),
+    };
+    let pixels = decoder.decode(to_stored(area), plan)?;
+    Ok(Decoded {
+        pixels,
+        orientation,
+        upright: (upright_width, upright_height),
+        area,
+        default,
+        source_format,
+    })
 }
+
+/// The grey copy of the whole photo that the face detector walks, its width and height: for the
+/// benchmark of the detection alone (`photo --detections`).
+pub fn detector_input(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), PhotoError> {
+    let decoded = decode_photo(bytes, None, 1.0)?;
+    face::upright_grey(&decoded.pixels, decoded.orientation, decoded.upright, decoded.area)
+}
+
+fn prepare(bytes: &[u8], crop: Option<Crop>, scale: f64) -> Result<Prepared, PhotoError> {
+    let Decoded { pixels: decoded, orientation, upright, area, default, source_format } =
+        decode_photo(bytes, crop, scale)?;
+    let (upright_width, upright_height) = upright;
+    let stored = orientation.stored_size(upright_width, upright_height);
+    let to_stored = |r: Rect| orientation.to_stored(r, stored.0, stored.1);
+    let stored_out = orientation.stored_size(OUTPUT_WIDTH, OUTPUT_HEIGHT);
+    let faces = face::find(&decoded, orientation, (upright_width, upright_height), area)?;
+    // The rule's frame, unless the student chose one or the face is too small for a frame of the
+    // least size (the default frame then keeps the photo's own framing; the hint says why).
+    let frame = match (crop, face::main_face(&faces)) {
+        (None, Some(main)) => Some(face::frame_on(main, upright_width, upright_height))
+            .filter(|frame| frame.scaled(scale).is_large_enough())
+            .unwrap_or(default),
+        _ => default,
+    };
+    let rgb = resize::crop_resize_rgb(&decoded, decoded.map(to_stored(frame)), stored_out.0, stored_out.1)?;
+    drop(decoded);
+    let rgb = orientation.apply(&rgb, 3, stored_out.0, stored_out.1);
+
+    let subject = hints::subject(&faces, frame);
+    let to_output = f64::from(OUTPUT_HEIGHT) / frame.height;
+    let measured = match subject {
+        Some(face) => Rect {
+            x: (face.bounds.x - frame.x) * to_output,
+            y: (face.bounds.y - frame.y) * to_output,
+            width: face.bounds.width * to_output,
+            height: face.bounds.height * to_output,
+        },
+        // Without a face, the middle of the photo, where it should be.
+        None => geometry::widen(Rect::whole(OUTPUT_WIDTH, OUTPUT_HEIGHT), -0.25, OUTPUT_WIDTH, OUTPUT_HEIGHT),
+    };
+    let quality = hints::Quality::measure(&rgb, measured);
+    let seen = hints::Seen { faces: &faces, frame, chosen: crop.is_some(), quality, scale };
+    let hints = hints::assess(&seen);
+    let look = Look { face: subject.map(|face| face.bounds), frame, hints, faces, quality };
+    Ok(Prepared { rgb, look, source_format, upright: (upright_width, upright_height) })
+}
+
+/// How far around the student's crop the faces are looked for, as a share of its size on each
+/// side: enough to find a head the crop cuts.
+const CROP_MARGIN: f64 = 0.25;

@@ -63,6 +63,7 @@ pub fn receipt(replay: bool) -> crate::http::response::Receipt {
         replay,
         summary: crate::http::response::Summary::of(&demande()),
         mail: None,
+        hints: Vec::new(),
     }
 }
 

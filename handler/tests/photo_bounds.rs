@@ -1056,3 +1056,31 @@ fn fuzz_mutations() {
     println!("fuzz: {} runs, worst CPU {cpu} ms, worst peak {peak:.1} MiB", count.get());
     result.unwrap();
 }
+
+// The face detection's own peak, on the largest grey copy it is given (a square one, the detector's
+// `max_side` on both sides) tiled with faces so that its cascade keeps as many windows as it can,
+// stays within the share of the budget the pipeline counts for it.
+#[test]
+fn face_detection_peak() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let side = photo::face::DETECTION.max_side;
+    let tile = image::load_from_memory(
+        &std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faces/portraits/solvay-three.jpg"),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .to_luma8();
+    let grey: Vec<u8> = (0..side * side)
+        .map(|i| tile.get_pixel((i % side) % tile.width(), (i / side) % tile.height())[0])
+        .collect();
+    photo::face::load_model();
+    let base = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let faces = photo::face::detect(&grey, side, side);
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    println!("{} faces, peak {:.1} MiB", faces.len(), peak as f64 / f64::from(1 << 20));
+    assert!(!faces.is_empty(), "the tiled faces are found");
+    assert!(peak <= photo::face::DETECTION_BYTES, "peak {peak} bytes");
+}

@@ -1,6 +1,8 @@
 //! `photo`: runs the handler's ID-photo pipeline on one file, for the benchmarks against
 //! `vipsthumbnail` (issue 5) and for trying a photo by hand. Reads the input whole, as the
-//! handler receives it, and writes the 413×531 JPEG.
+//! handler receives it, writes the 413×531 JPEG and prints the face, the frame and the hints.
+//! `--detections N` also runs the face detector N more times on the pipeline's grey copy, so
+//! that the benchmark can take one detection's CPU time as the difference of two runs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,9 +19,12 @@ struct Args {
     input: PathBuf,
     /// Where to write the ID photo.
     output: PathBuf,
-    /// Crop rectangle `x,y,w,h` in pixels of the upright photo; default: the centred frame.
+    /// Crop rectangle `x,y,w,h` in pixels of the upright photo; default: the frame on the face.
     #[arg(long)]
     crop: Option<Crop>,
+    /// Runs the face detection this many more times after the pipeline, on its grey copy.
+    #[arg(long, default_value_t = 0)]
+    detections: u32,
 }
 
 fn main() -> ExitCode {
@@ -38,18 +43,35 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if args.detections > 0 {
+        match photo::detector_input(&bytes) {
+            Ok((grey, width, height)) => {
+                for _ in 0..args.detections {
+                    std::hint::black_box(photo::face::detect(&grey, width, height));
+                }
+            }
+            Err(e) => {
+                eprintln!("error: `{}`: {e}", args.input.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     // Free the upload before writing, as the handler would, so peak memory is the pipeline's.
     drop(bytes);
     if let Err(e) = std::fs::write(&args.output, &made.jpeg) {
         eprintln!("error: cannot write `{}`: {e}", args.output.display());
         return ExitCode::FAILURE;
     }
+    let hints: Vec<&str> = made.look.hints.iter().map(|hint| hint.code()).collect();
     println!(
-        "{:?} {}x{} -> {} bytes",
+        "{:?} {}x{} -> {} bytes; face {:?}; frame {:?}; hints [{}]",
         made.source_format,
         made.source_width,
         made.source_height,
-        made.jpeg.len()
+        made.jpeg.len(),
+        made.look.face,
+        made.look.frame,
+        hints.join(", ")
     );
     ExitCode::SUCCESS
 }

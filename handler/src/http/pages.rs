@@ -21,6 +21,7 @@ use crate::http::response::{
     Activated, ActivationForm, DuplicateDone, DuplicateForm, DuplicateSummary, Failure, FieldError,
     MailReport, Receipt, Space,
 };
+use crate::photo::Hint;
 
 /// The pages load nothing and run nothing; their only style is inline, and their forms (the
 /// activation's « Appliquer », « Renvoyer l’e-mail ») post to the function itself.
@@ -61,8 +62,12 @@ const DUPLICATE_FORM: &str = include_str!("pages/duplicate-form.html");
 /// One reason, a radio button of the duplicate request's form.
 const REASON: &str = include_str!("pages/reason.html");
 const DUPLICATE_DONE: &str = include_str!("pages/duplicate-done.html");
-/// A titled part of a page: « Mes Cartes »'s duplicate request.
+/// A titled part of a page: « Mes Cartes »'s duplicate request, the receipt's photo hints.
 const SECTION: &str = include_str!("pages/section.html");
+/// The receipt's photo hints: the list and what follows from them.
+const HINTS: &str = include_str!("pages/hints.html");
+/// One photo hint, an item of that list.
+const HINT: &str = include_str!("pages/hint.html");
 /// The send-to-school setting as a form posting its token back: the activation's « Appliquer »
 /// and « Mes Cartes »'s « Enregistrer ce choix ».
 const CHOICE_FORM: &str = include_str!("pages/choice-form.html");
@@ -156,8 +161,20 @@ pub fn receipt(receipt: &Receipt) -> String {
         ("filiere", Value::Text(&summary.filiere)),
         ("envoi", Value::Text(envoi)),
         ("mail", Value::Markup(&receipt.mail.as_ref().map(mail).unwrap_or_default())),
+        ("hints", Value::Markup(&hints(&receipt.hints))),
     ];
     page(title, &render(RECEIPT, &values))
+}
+
+/// The receipt's part on the photo's hints; nothing without any.
+fn hints(hints: &[Hint]) -> Markup {
+    if hints.is_empty() {
+        return Markup::default();
+    }
+    let texts = &crate::texts().hint;
+    let items = lines(hints.iter().map(|hint| render(HINT, &[("message", Value::Text(hint.message_fr()))])));
+    let list = render(HINTS, &[("items", Value::Markup(&items)), ("note", Value::Text(&texts.receipt_note))]);
+    render(SECTION, &[("title", Value::Text(&texts.title)), ("content", Value::Markup(&list))])
 }
 
 /// What the receipt says of the e-mail.
@@ -445,6 +462,7 @@ mod tests {
             replay,
             summary: Summary::of(&crate::testing::demande()),
             mail: None,
+            hints: Vec::new(),
         }
     }
 
@@ -472,6 +490,7 @@ mod tests {
         let mut pages = vec![
             receipt(&stored(false)),
             receipt(&stored(true)),
+            receipt(&Receipt { hints: Hint::ALL.to_vec(), ..stored(false) }),
             invalid(&[field("Nom", "Indiquez votre nom.")], None),
             invalid(
                 &[field("Nom", "Indiquez votre nom."), field("Photo", "Trop petite.")],
@@ -585,8 +604,10 @@ mod tests {
             replay: true,
             summary: Summary::of(&demande),
             mail: None,
+            hints: Vec::new(),
         };
         let page = super::receipt(&receipt);
+        assert!(!page.contains(&crate::texts().hint.title), "no hints, no part on them: {page}");
         assert!(page.contains("<dt>Nom</dt><dd>&lt;Dupré &amp; fils&gt;</dd>"), "{page}");
         assert!(page.contains("<dt>Date de naissance</dt><dd>14/03/2009</dd>"), "{page}");
         assert!(page.contains("<dd>dans l’établissement</dd>"), "{page}");
@@ -594,6 +615,22 @@ mod tests {
         assert!(page.contains("capture d’écran"));
         assert!(page.contains("«\u{202f}document à rendre\u{202f}»"));
         assert!(page.contains("déjà été envoyé"));
+    }
+
+    // The receipt lists each hint in its own item, under the title, with the note that the request
+    // is stored all the same.
+    #[test]
+    fn receipt_lists_the_hints() {
+        let texts = &crate::texts().hint;
+        let page = receipt(&Receipt { hints: vec![Hint::TooDark, Hint::Blurred], ..stored(false) });
+        assert!(page.contains(&format!("<h2>{}</h2>", texts.title)), "{page}");
+        let mut items = String::new();
+        encode_text_to_string(&texts.too_dark, &mut items);
+        assert!(page.contains(&format!("<li>{items}</li>")), "{page}");
+        assert_eq!(page.matches("<li>").count() - receipt(&stored(false)).matches("<li>").count(), 2);
+        let mut note = String::new();
+        encode_text_to_string(&texts.receipt_note, &mut note);
+        assert!(page.contains(&note), "{page}");
     }
 
     // Labels and messages are escaped, and so is the link back.

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use form::{Demande, Dossier};
 
 use crate::account::{Motif, Statut};
+use crate::photo::{Hint, Look};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 use serde_json::json;
@@ -39,6 +40,8 @@ pub enum Reply {
     DuplicateForm(DuplicateForm),
     /// The duplicate request is stored (201), or was before (200).
     Duplicate(DuplicateDone),
+    /// What the photo pipeline sees in the preview's copy (200, JSON only).
+    Preview(Look),
 }
 
 /// The duplicate request's form: the token it posts back, and, sent again after a refusal, the
@@ -139,6 +142,13 @@ pub struct Receipt {
     pub summary: Summary,
     /// The e-mail after the request; `None` when the deployment sends none.
     pub mail: Option<MailReport>,
+    /// What may be wrong with the stored photo (advice: the request is stored all the same).
+    pub hints: Vec<Hint>,
+}
+
+/// Hints as the JSON answers carry them: the code and the French text.
+fn hints_json(hints: &[Hint]) -> serde_json::Value {
+    hints.iter().map(|hint| json!({ "code": hint.code(), "message": hint.message_fr() })).collect()
 }
 
 /// The stored values a receipt shows: the validated, normalised ones, which a replay (same
@@ -270,6 +280,7 @@ impl Reply {
             Reply::Receipt(_) => StatusCode::CREATED,
             Reply::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Reply::Mail(_) | Reply::Activation(_) | Reply::Activated(_) | Reply::Space(_) => StatusCode::OK,
+            Reply::Preview(_) => StatusCode::OK,
             Reply::DuplicateForm(form) if form.error.is_some() => StatusCode::UNPROCESSABLE_ENTITY,
             Reply::DuplicateForm(_) => StatusCode::OK,
             Reply::Duplicate(done) if done.before => StatusCode::OK,
@@ -290,6 +301,12 @@ impl Reply {
                 "replay": receipt.replay,
                 "demande": receipt.summary,
                 "courriel": receipt.mail.as_ref().map(MailReport::json),
+                "conseils": hints_json(&receipt.hints),
+            }),
+            Reply::Preview(look) => json!({
+                "visage": look.face,
+                "cadre": look.frame,
+                "conseils": hints_json(&look.hints),
             }),
             Reply::Mail(report) => report.json(),
             Reply::Activation(form) => json!({

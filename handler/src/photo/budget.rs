@@ -33,9 +33,10 @@ pub(super) fn choose(wanted: u32, frame_height: f64, peak: impl Fn(u32) -> usize
 }
 
 /// The pipeline's peak from the decoder's peak, the decoded buffer it hands over and the
-/// resize's temporary buffers.
+/// resize's temporary buffers. The face detection runs on the decoded buffer before the resize,
+/// and is done with when the resize starts.
 pub(super) fn pipeline(decode: usize, decoded: usize, resize: usize) -> usize {
-    decode.max(decoded + resize) + OUTPUT_STAGE
+    decode.max(decoded + resize.max(super::face::DETECTION_BYTES)) + OUTPUT_STAGE
 }
 
 fn ceil_div(a: u64, b: u64) -> u64 {

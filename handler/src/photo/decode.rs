@@ -119,13 +119,20 @@ impl<'a> Decoder<'a> {
         self.exif
     }
 
-    /// Chooses the reduction for `frame` (stored pixels; `upright_height` its height once
-    /// upright) resized to `out` (stored orientation), so that the pipeline's peak fits the
-    /// memory budget; refuses with [`PhotoError::TooHeavy`] when none does.
-    pub fn plan(&self, frame: Rect, upright_height: f64, out: (u32, u32)) -> Result<u32, PhotoError> {
+    /// Chooses the reduction for decoding `area` (stored pixels: what the face detection looks
+    /// at, which holds the frame) and resizing `frame` (stored pixels; `upright_height` its height
+    /// once upright) to `out` (stored orientation), so that the pipeline's peak fits the memory
+    /// budget; refuses with [`PhotoError::TooHeavy`] when none does.
+    pub fn plan(
+        &self,
+        area: Rect,
+        frame: Rect,
+        upright_height: f64,
+        out: (u32, u32),
+    ) -> Result<u32, PhotoError> {
         let Header { width, height, .. } = self.header;
         let wanted = reduction_for(upright_height);
-        let win = window(frame, width, height);
+        let win = window(area, width, height);
         let peak: Box<dyn Fn(u32) -> usize> = match &self.codec {
             Codec::Jpeg { walk, .. } => {
                 let Some(frame_header) = &walk.frame else { return Err(corrupt("jpeg without a frame")) };
@@ -207,10 +214,10 @@ impl<'a> Decoder<'a> {
             .ok_or_else(|| self.too_heavy())
     }
 
-    /// Decodes the pixels of `frame` (stored pixels) at 1/`reduction` (see [`Decoder::plan`]).
-    pub fn decode(self, frame: Rect, reduction: u32) -> Result<Pixels, PhotoError> {
+    /// Decodes the pixels of `area` (stored pixels) at 1/`reduction` (see [`Decoder::plan`]).
+    pub fn decode(self, area: Rect, reduction: u32) -> Result<Pixels, PhotoError> {
         let Header { width, height, .. } = self.header;
-        let win = window(frame, width, height);
+        let win = window(area, width, height);
         match self.codec {
             Codec::Jpeg { pixel_format, .. } => {
                 decode_jpeg(self.bytes, pixel_format, width, height, reduction)

@@ -118,18 +118,18 @@ impl Orientation {
         Rect { x, y, width, height }
     }
 
-    /// Turns an RGB image of `stored_width`×`stored_height` upright.
-    pub fn apply_rgb(self, rgb: &[u8], stored_width: u32, stored_height: u32) -> Vec<u8> {
+    /// Turns an image of `stored_width`×`stored_height` pixels of `channels` bytes upright.
+    pub fn apply(self, pixels: &[u8], channels: usize, stored_width: u32, stored_height: u32) -> Vec<u8> {
         if self == Orientation::UPRIGHT {
-            return rgb.to_vec();
+            return pixels.to_vec();
         }
         let (upright_width, upright_height) = self.upright_size(stored_width, stored_height);
-        let mut out = Vec::with_capacity(rgb.len());
+        let mut out = Vec::with_capacity(pixels.len());
         for v in 0..upright_height {
             for u in 0..upright_width {
                 let (x, y) = self.stored_pixel(u, v, stored_width, stored_height);
-                let at = (y as usize * stored_width as usize + x as usize) * 3;
-                out.extend_from_slice(&rgb[at..at + 3]);
+                let at = (y as usize * stored_width as usize + x as usize) * channels;
+                out.extend_from_slice(&pixels[at..at + channels]);
             }
         }
         out
@@ -140,8 +140,15 @@ impl Orientation {
 /// one, else the default frame described on [`super::process`].
 ///
 /// A crop whose shape is not exactly 35:45 (browser rounding, a free-hand selection) is narrowed
-/// to the largest 35:45 rectangle centred in it, so it is never stretched.
-pub(super) fn frame(upright_width: u32, upright_height: u32, crop: Option<Crop>) -> Result<Rect, PhotoError> {
+/// to the largest 35:45 rectangle centred in it, so it is never stretched. The least size is
+/// judged on the frame times `scale`: the pixels it will have in the photo sent (1, but for the
+/// preview's reduced copy).
+pub(super) fn frame(
+    upright_width: u32,
+    upright_height: u32,
+    crop: Option<Crop>,
+    scale: f64,
+) -> Result<Rect, PhotoError> {
     let (area, vertical_bias) = match crop {
         None => (Rect::whole(upright_width, upright_height), FRAMING.whole_photo_bias),
         Some(crop) => {
@@ -161,13 +168,24 @@ pub(super) fn frame(upright_width: u32, upright_height: u32, crop: Option<Crop>)
     };
     // The framing itself is the contract's (`form::framing`), which the page's crop tool opens on.
     let framed = fit(area, vertical_bias);
-    if !framed.is_large_enough() {
+    if !framed.scaled(scale).is_large_enough() {
         return Err(match crop {
             None => PhotoError::TooSmall { width: upright_width, height: upright_height },
             Some(crop) => PhotoError::CropTooSmall { crop },
         });
     }
     Ok(framed)
+}
+
+/// `r` grown by `share` of its width and height on each side (shrunk when `share` is negative),
+/// then clamped to a `width`×`height` image.
+pub(super) fn widen(r: Rect, share: f64, width: u32, height: u32) -> Rect {
+    let (dx, dy) = (r.width * share, r.height * share);
+    let x0 = (r.x - dx).max(0.0);
+    let y0 = (r.y - dy).max(0.0);
+    let x1 = (r.x + r.width + dx).min(f64::from(width));
+    let y1 = (r.y + r.height + dy).min(f64::from(height));
+    Rect { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }
 }
 
 #[cfg(test)]
@@ -193,6 +211,15 @@ mod tests {
         );
     }
 
+    // Widening grows each side by the share and stops at the image's edges; a negative share shrinks.
+    #[test]
+    fn widen_grows_and_clamps() {
+        let r = rect(100.0, 100.0, 200.0, 400.0);
+        assert_close(widen(r, 0.25, 1000, 1000), rect(50.0, 0.0, 300.0, 600.0), "grown, clamped at the top");
+        assert_close(widen(r, 0.25, 320, 2000), rect(50.0, 0.0, 270.0, 600.0), "clamped at the right");
+        assert_close(widen(r, -0.25, 1000, 1000), rect(150.0, 200.0, 100.0, 200.0), "shrunk");
+    }
+
     // A stored 3×2 image labelled 1..6 comes out upright as the EXIF specification draws it.
     #[test]
     fn apply_turns_each_orientation_upright() {
@@ -211,15 +238,18 @@ mod tests {
         ];
         for (value, expected) in cases {
             let o = Orientation::from_value(value);
-            let upright = o.apply_rgb(&stored, 3, 2);
+            let upright = o.apply(&stored, 3, 3, 2);
             let labels: Vec<u8> = upright.chunks(3).map(|p| p[0]).collect();
             assert_eq!(labels, expected, "orientation {value}");
+            // One byte a pixel (the face detector's grey copy) moves the same way.
+            let grey: Vec<u8> = (1..=6).collect();
+            assert_eq!(o.apply(&grey, 1, 3, 2), expected, "grey, orientation {value}");
             let size = if o.swaps_axes() { (2, 3) } else { (3, 2) };
             assert_eq!(o.upright_size(3, 2), size, "orientation {value}");
         }
     }
 
-    // Mapping a rectangle to stored pixels agrees with where `apply_rgb` takes each pixel from.
+    // Mapping a rectangle to stored pixels agrees with where `apply` takes each pixel from.
     #[test]
     fn to_stored_matches_pixel_mapping() {
         let (sw, sh) = (7, 5);
@@ -328,7 +358,7 @@ mod tests {
             ("crop corner", 1000, 1000, crop(300, 100, 700, 900), rect(300.0, 100.0, 700.0, 900.0)),
         ];
         for (name, w, h, c, expected) in cases {
-            let got = frame(w, h, c).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let got = frame(w, h, c, 1.0).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_close(got, expected, name);
             assert!((got.width / got.height - 35.0 / 45.0).abs() < 1e-9, "{name}: shape");
         }
@@ -349,7 +379,7 @@ mod tests {
             ("crop zero", 4000, 3000, crop(0, 0, 0, 0), "crop too small"),
         ];
         for (name, w, h, c, expected) in cases {
-            let got = match frame(w, h, c) {
+            let got = match frame(w, h, c, 1.0) {
                 Err(PhotoError::TooSmall { width, height }) => {
                     assert_eq!((width, height), (w, h), "{name}");
                     "too small"
@@ -363,5 +393,15 @@ mod tests {
             };
             assert_eq!(got, expected, "{name}");
         }
+    }
+
+    // The preview's reduced copy is judged at the size the request will send: a copy half as
+    // large as a 400×600 photo passes, the same pixels sent as they are do not.
+    #[test]
+    fn least_size_at_the_sent_scale() {
+        assert!(frame(200, 300, None, 2.0).is_ok());
+        assert!(matches!(frame(200, 300, None, 1.0), Err(PhotoError::TooSmall { .. })));
+        assert!(frame(200, 300, crop(0, 0, 120, 155), 2.0).is_ok());
+        assert!(matches!(frame(200, 300, crop(0, 0, 120, 155), 1.0), Err(PhotoError::CropTooSmall { .. })));
     }
 }

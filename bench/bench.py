@@ -3,8 +3,10 @@
 Markdown table of medians and ratios. Called by bench/run, which installs and builds first.
 
 Sections: build (our generator vs Hugo on a 10,000-page corpus), serve (one page changed under
-`generator serve`), photo (the handler's photo pipeline vs vipsthumbnail), load (real submissions
-to the function under `cargo lambda watch` with a local S3 server), weight (bytes per page).
+`generator serve`), photo (the handler's photo pipeline vs vipsthumbnail), faces (one face
+detection's CPU time), start (the function's cold start under a local Lambda runtime API), load
+(real submissions to the function under `cargo lambda watch` with a local S3 server), weight
+(bytes per page).
 """
 import argparse
 import os
@@ -23,7 +25,7 @@ from html.parser import HTMLParser
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = ROOT / "target" / "release"
-SECTIONS = ["build", "serve", "photo", "load", "weight"]
+SECTIONS = ["build", "serve", "photo", "faces", "start", "load", "weight"]
 ROWS = []  # (section, measure, ours, peer, ratio, target, verdict)
 
 
@@ -236,6 +238,129 @@ def bench_photo(work, rounds):
         row(f"photo {name}", f"output KB / SSIM vs reference (vips at Q={best_q})",
             f"{ours_bytes / 1024:.0f} / {ours_q:.4f}", f"{vips_bytes / 1024:.0f} / {vips_q:.4f}", "",
             "≤ 200 KB, SSIM ≥ vips'", ours_bytes <= 200 * 1024 and ours_q >= vips_q - 0.0005)
+
+
+# --- faces -------------------------------------------------------------------------------------
+
+def bench_faces(work, rounds, extra=20):
+    """One detection's CPU: the photo CLI run with `--detections 1` and `--detections 1+extra` on
+    the same file; the difference over `extra` is the detector alone on the pipeline's grey copy
+    (rustface without rayon: one thread, so CPU and wall agree)."""
+    portraits = ROOT / "handler" / "tests" / "faces" / "portraits"
+    inputs = [twelve_megapixels(work), PHOTOS / "phone-iphone-8mp-gps.jpg", portraits / "chris-full.jpg"]
+    worst = 0.0
+    for src in inputs:
+        out = work / "faces.jpg"
+        def cmd(n):
+            return [str(BIN / "photo"), str(src), str(out), "--detections", str(n)]
+        once, many = [], []
+        for _ in range(rounds):
+            once.append(timed(cmd(1)))
+            many.append(timed(cmd(1 + extra)))
+        per = (median_of(many, 1) - median_of(once, 1)) / extra * 1000
+        worst = max(worst, per)
+        row(f"faces {src.name}", "CPU per detection (ms)", f"{per:.1f}", "", "", "≤ 30 ms", per <= 30)
+
+
+# --- start -------------------------------------------------------------------------------------
+
+def function_url_event(method, path, body=b"", content_type=None):
+    """A Function URL event (payload 2.0), as Lambda hands it to the function."""
+    import base64
+    import json
+    headers = {"host": "bench.lambda-url.eu-west-3.on.aws", "accept": "application/json",
+               "origin": "http://127.0.0.1:8000"}
+    if content_type:
+        headers["content-type"] = content_type
+    return json.dumps({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "", "headers": headers,
+        "requestContext": {"accountId": "anonymous", "apiId": "bench", "domainName": headers["host"],
+                           "domainPrefix": "bench", "requestId": "r", "routeKey": "$default", "stage": "$default",
+                           "time": "01/Dec/2026:00:00:00 +0000", "timeEpoch": 0,
+                           "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                                    "sourceIp": "127.0.0.1", "userAgent": "bench"}},
+        "body": base64.b64encode(body).decode(), "isBase64Encoded": True,
+    }).encode()
+
+
+def bench_start(work, rounds, warm=5):
+    """The release `handler` binary under a tiny Lambda runtime API of our own: from the process's
+    start to its first request for an invocation (ready), then the first invocation's time, then
+    warm ones. The invocation is a preview (`apercu`) of the 12-megapixel photo, which reads the
+    photo and runs the face detector, and touches neither S3 nor SES (both clients are built at
+    start-up all the same, the SES one because a sender is configured). The copy is the one the page
+    sends once a photo is chosen."""
+    import http.server
+    import threading
+    # The copy the page sends: the photo's longest side at 800 px, JPEG quality 80 (limits::PREVIEW).
+    from PIL import Image
+    copy = work / "preview-copy.jpg"
+    photo = Image.open(twelve_megapixels(work))
+    photo.thumbnail((800, 800), Image.LANCZOS)
+    photo.save(copy, quality=80)
+    body, ctype = multipart({"echelle": "2"}, "photo.jpg", copy.read_bytes())
+    event = function_url_event("POST", "/apercu", body, ctype)
+    readies, firsts, warms = [], [], []
+    for _ in range(rounds):
+        marks = {"next": [], "response": []}
+        done = threading.Event()
+
+        class Runtime(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                marks["next"].append(time.perf_counter())
+                if len(marks["next"]) > 1 + warm:
+                    done.set()
+                    return  # the function waits here until it is killed
+                self.send_response(200)
+                for name, value in [("Lambda-Runtime-Aws-Request-Id", f"r{len(marks['next'])}"),
+                                    ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 60000)),
+                                    ("Lambda-Runtime-Invoked-Function-Arn",
+                                     "arn:aws:lambda:eu-west-3:000000000000:function:handler"),
+                                    ("Content-Type", "application/json"), ("Content-Length", str(len(event)))]:
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(event)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                marks["response"].append(time.perf_counter())
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        env = dict(os.environ, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}",
+                   AWS_LAMBDA_FUNCTION_NAME="handler", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+                   AWS_LAMBDA_FUNCTION_MEMORY_SIZE="1024", AWS_LAMBDA_LOG_GROUP_NAME="bench",
+                   AWS_LAMBDA_LOG_STREAM_NAME="bench", BUCKET_NAME="bench-demandes",
+                   ALLOWED_ORIGIN="http://127.0.0.1:8000", DOSSIER_SECRET="bench-secret-bench-secret-bench-secret!",
+                   TOKEN_SECRET="bench-token-bench-token-bench-token-bench!", MAIL_FROM="lycee@example.fr",
+                   FUNCTION_URL="https://bench.lambda-url.eu-west-3.on.aws/", AWS_REGION="eu-west-3",
+                   ETABLISSEMENT="Lycée du Banc d’Essai", AWS_ACCESS_KEY_ID="bench",
+                   AWS_SECRET_ACCESS_KEY="bench", RUST_LOG="warn")
+        start = time.perf_counter()
+        function = subprocess.Popen([str(BIN / "handler")], env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+        try:
+            if not done.wait(120):
+                raise RuntimeError("the function did not take its invocations; run it by hand to see why")
+        finally:
+            function.kill()
+            function.wait()
+            server.shutdown()
+        nexts, responses = marks["next"], marks["response"]
+        readies.append((nexts[0] - start) * 1000)
+        firsts.append((responses[0] - nexts[0]) * 1000)
+        warms.extend((responses[i] - nexts[i]) * 1000 for i in range(1, 1 + warm))
+    ready, first, steady = statistics.median(readies), statistics.median(firsts), statistics.median(warms)
+    row("start", "process start → first call to the runtime API (ms)", f"{ready:.1f}", "13 (before SES and faces)",
+        "", "≤ 20 ms", ready <= 20)
+    row("start", "first preview of a 12 MP photo's copy / warm one (ms)", f"{first:.0f} / {steady:.0f}", "",
+        f"{first / steady:.2f}×", "≤ 1.5× warm", first <= 1.5 * steady)
 
 
 # --- load --------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! The 35:45 frame of the ID photo: the largest rectangle of the output's shape inside an area,
 //! placed as the function places it. The function frames the whole photo this way when the
-//! student sent no crop; the page opens its crop tool on the same frame, so that what the student
-//! sees before touching anything is what would be stored. The contract carries [`FRAMING`] and
+//! student sent no crop and it finds no face (with a face, it frames the face: the handler's
+//! `photo::face`); the page opens its crop tool on the same frame, then moves it to the frame the
+//! function's preview proposes, so that what the student sees is what would be stored. The contract carries [`FRAMING`] and
 //! the page's script runs the same formula, proven equal by the shared case table.
 
 use serde::Serialize;
@@ -67,7 +68,8 @@ pub fn fit(area: Rect, vertical_bias: f64) -> Rect {
     }
 }
 
-/// The frame chosen in a whole upright `width`×`height` photo when the student sent no crop.
+/// The frame chosen in a whole upright `width`×`height` photo when the student sent no crop and
+/// no face is found.
 pub fn default_frame(width: u32, height: u32) -> Rect {
     fit(Rect::whole(width, height), FRAMING.whole_photo_bias)
 }

@@ -9,13 +9,14 @@
 // `rules.defaultFrame`, the frame the function would choose with no crop sent (so what the
 // student sees untouched is what would be stored), and zooms in no further than the stored
 // photo's height (`limits.output_height`) nor below the least frame the function accepts
-// (`limits.min_frame_height`).
+// (`limits.min_frame_height`). Once the function has found the face (preview.js), its frame
+// takes the default's place (`propose`): the frame moves there, and « Recentrer » comes back to it.
 
 /**
  * The crop frame, with the `contract`'s limits and the framing of `rules`.
- * Returns { start, clear, render, reset, zoomTo, zoomBy, moveBy, focus, isShown, frame,
- * zoomRange, onPointerDown, onPointerMove, onPointerEnd, onWheel, onKeyDown }: the elements for
- * the wiring to listen to, the handlers for it to attach.
+ * Returns { start, clear, render, reset, propose, rect, zoomTo, zoomBy, moveBy, focus, isShown,
+ * frame, zoomRange, onPointerDown, onPointerMove, onPointerEnd, onWheel, onKeyDown }: the elements
+ * for the wiring to listen to, the handlers for it to attach.
  */
 function makeCrop({ contract, rules }) {
   const { output_height, min_frame_height } = contract.limits;
@@ -44,6 +45,8 @@ function makeCrop({ contract, rules }) {
   const crop = { zoom: 1, maxZoom: 1, cx: 0, cy: 0, coverWidth: 0, coverHeight: 0 };
   const pointers = new Map();
   let pinch = null;
+  /** The function's frame on the face, in pixels of the photo; null until it has one. */
+  let proposed = null;
 
   const clamp = (value, min, max) => Math.min(max, Math.max(min, value));
   const isShown = () => photo.width > 0;
@@ -83,10 +86,10 @@ function makeCrop({ contract, rules }) {
     cropInput.value = `${x},${y},${w},${h}`;
   }
 
-  /** Back to the default frame, the one the function would choose. */
+  /** Back to the frame the function would choose: on the face once it found one, else the default. */
   function reset() {
-    const frameRect = rules.defaultFrame(photo.width, photo.height);
-    crop.zoom = 1;
+    const frameRect = proposed || rules.defaultFrame(photo.width, photo.height);
+    crop.zoom = crop.coverHeight / frameRect.height;
     crop.cx = frameRect.x + frameRect.width / 2;
     crop.cy = frameRect.y + frameRect.height / 2;
     render();
@@ -104,14 +107,32 @@ function makeCrop({ contract, rules }) {
     const smallest = clamp(output_height, min_frame_height, crop.coverHeight);
     crop.maxZoom = Math.max(1, crop.coverHeight / smallest);
     zoomRange.max = String(crop.maxZoom);
+    proposed = null;
     cropper.hidden = false;
     reset();
+  }
+
+  /**
+   * Takes the function's frame `rect` (pixels of the photo) as the one to come back to, and shows
+   * it now when `now`. The function may frame a small face closer than the zoom goes by default
+   * (the stored photo's size), never below the least frame it accepts: the zoom then reaches it.
+   */
+  function propose(rect, now) {
+    if (!isShown()) return;
+    const height = clamp(rect.height, Math.min(min_frame_height, crop.coverHeight), crop.coverHeight);
+    const width = (height * crop.coverWidth) / crop.coverHeight;
+    crop.maxZoom = Math.max(crop.maxZoom, crop.coverHeight / height);
+    zoomRange.max = String(crop.maxZoom);
+    // The same centre, at 35:45 and within the zoom's bounds.
+    proposed = { x: rect.x + (rect.width - width) / 2, y: rect.y + (rect.height - height) / 2, width, height };
+    if (now) reset();
   }
 
   /** Hides the frame and forgets the photo and the crop. */
   function clear() {
     photo.width = 0;
     photo.height = 0;
+    proposed = null;
     frameImage.removeAttribute('src');
     cropper.hidden = true;
     cropInput.value = '';
@@ -193,6 +214,9 @@ function makeCrop({ contract, rules }) {
     clear,
     render,
     reset,
+    propose,
+    /** The frame shown, in pixels of the photo; null with no photo. */
+    rect: () => (isShown() ? cropRect() : null),
     zoomTo,
     zoomBy,
     moveBy,

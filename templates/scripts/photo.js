@@ -1,6 +1,7 @@
 // photo.js: the photo that will be sent. Owns a file chosen (#photo) or taken with the phone's
 // camera (#photo-camera) or the webcam (a canvas from the webcam part): read, decoded upright,
-// checked large enough, reduced to an upright JPEG and handed to the crop frame; the status line
+// checked large enough, reduced to an upright JPEG and handed to the crop frame and the preview
+// (preview.js, which asks the function where the face is); the status line
 // #photo-etat; and the photo being prepared, which a send waits for. Apart because preparing a
 // photo is slow and asynchronous (a second photo may arrive while the first is still being
 // reduced: only the latest counts) and the rest of the form only needs to know whether one is
@@ -13,10 +14,11 @@
 
 /**
  * The photo, with the `contract`, its `rules`, the `image` helpers (makeImage), the `errors`
- * (which show a refusal under the photo) and the `crop` frame (which shows the photo).
+ * (which show a refusal under the photo), the `crop` frame (which shows the photo) and the
+ * `preview` (makePreview, the function's advice on it).
  * Returns { useFile, useCameraFile, useShot, clear, isReady, blob, pending }.
  */
-function makePhoto({ contract, rules, image, errors, crop }) {
+function makePhoto({ contract, rules, image, errors, crop, preview }) {
   const pageTexts = contract.messages.page;
   const photoTexts = contract.messages.photo;
   const photoInput = document.getElementById('photo');
@@ -50,6 +52,7 @@ function makePhoto({ contract, rules, image, errors, crop }) {
     if (photo.url) URL.revokeObjectURL(photo.url);
     Object.assign(photo, { blob: null, url: '', width: 0, height: 0 });
     crop.clear();
+    preview.clear();
     setStatus('');
   }
 
@@ -90,6 +93,8 @@ function makePhoto({ contract, rules, image, errors, crop }) {
     photo.height = reduced.height;
     photo.url = URL.createObjectURL(reduced.blob);
     crop.start(photo.url, photo.width, photo.height);
+    // Before `source` is released (fromFile's finally): the preview draws its copy from it now.
+    preview.start(source, width, height, photo);
     errors.set('photo', '');
     setStatus(
       rules.fill(pageTexts.ready, { width: photo.width, height: photo.height, size: image.formatSize(photo.blob.size) }),

@@ -10,7 +10,9 @@
 // have been edited, and the stored values are the normalised ones (trimmed, NFC, the e-mail's
 // domain in punycode). Its texts are the contract's (`messages.page`, and `messages.account` for
 // the e-mail the function sent: #recu-courriel says whether it left, and « Renvoyer l’e-mail »
-// asks the function for the next one while its answer carries a resend token).
+// asks the function for the next one while its answer carries a resend token). #recu-conseils
+// gives the function's advice on the stored photo (`conseils`), when it has any: advice only, the
+// request is stored either way.
 
 /**
  * The receipt of `form`, with the `contract`, its `rules` (makeRules, for `fill`), the `storage` (makeStorage), the `errors` (cleared
@@ -93,6 +95,27 @@ function makeReceipt({ form, contract, rules, storage, errors, state, onReset })
     };
   }
 
+  /**
+   * The answer's `conseils` ([{ code, message }]), kept to the well-formed ones; none when the
+   * answer has none (a function without face detection).
+   */
+  const hintsOf = (conseils) =>
+    (Array.isArray(conseils) ? conseils : [])
+      .filter((hint) => hint && typeof hint.code === 'string' && typeof hint.message === 'string' && hint.message !== '')
+      .map(({ code, message }) => ({ code, message }));
+
+  /** Lists the advice on the photo, as text; the block shows only when there is some. */
+  function showHints(hints) {
+    const list = $('recu-conseils-liste');
+    list.textContent = '';
+    for (const { message } of hints) {
+      const item = document.createElement('li');
+      item.textContent = message;
+      list.append(item);
+    }
+    $('recu-conseils').hidden = hints.length === 0;
+  }
+
   /** Says where the e-mail stands (`sentText` when it left), and offers to send it again. */
   function showMail(mail, sentText) {
     $('recu-courriel').hidden = !mail;
@@ -139,7 +162,7 @@ function makeReceipt({ form, contract, rules, storage, errors, state, onReset })
   }
 
   /**
-   * Shows the receipt of `details` ({ dossier, receivedAt, replay, demande, courriel });
+   * Shows the receipt of `details` ({ dossier, receivedAt, replay, demande, courriel, conseils });
    * `restored` when it comes back from the tab's storage on a reload, with its first expiry.
    */
   function show(details, restored) {
@@ -166,6 +189,8 @@ function makeReceipt({ form, contract, rules, storage, errors, state, onReset })
     receipt.querySelector('.receipt-values').hidden = !values;
     const mail = mailState(details.courriel);
     showMail(mail, accountTexts.mail_sent);
+    const hints = hintsOf(details.conseils);
+    showHints(hints);
     $('recu-deja').hidden = !details.replay;
     notice.hidden = true;
     form.hidden = true;
@@ -182,6 +207,7 @@ function makeReceipt({ form, contract, rules, storage, errors, state, onReset })
       replay: details.replay,
       demande: values,
       courriel: mail,
+      conseils: hints,
       expiresAt: storage.expiryFromNow(),
     };
     storage.writeReceipt(shown);
@@ -203,6 +229,7 @@ function makeReceipt({ form, contract, rules, storage, errors, state, onReset })
 
   const clearTexts = () => {
     for (const id of RECEIPT_TEXTS) $(id).textContent = '';
+    showHints([]);
   };
 
   /** Says `why` a receipt is no longer shown, in its place. */

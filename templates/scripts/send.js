@@ -102,6 +102,7 @@ function makeSend({ form, contract, rules, image, errors, photo, storage, receip
         replay: body.replay === true,
         demande: body.demande,
         courriel: body.courriel,
+        conseils: body.conseils,
       });
       return;
     }

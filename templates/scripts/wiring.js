@@ -45,7 +45,8 @@ function startForm() {
     photoFocus: () => (crop.isShown() ? crop.frame : null),
   });
   const storage = makeStorage({ form, fieldNames: errors.fieldNames, keepMs: contract.limits.keep_ms });
-  const photo = makePhoto({ contract, rules, image, errors, crop });
+  const preview = makePreview({ form, contract, image, crop });
+  const photo = makePhoto({ contract, rules, image, errors, crop, preview });
   const webcam = makeWebcam({
     contract,
     errors,
@@ -105,6 +106,15 @@ function startForm() {
   for (const button of $('cadrage').querySelectorAll('[data-dx]')) {
     button.addEventListener('click', () => crop.moveBy(Number(button.dataset.dx), Number(button.dataset.dy)));
   }
+  // Each move of the frame by the student: the preview asks for advice on it once it settles. A
+  // drag is one move, from the finger down (nothing moves the frame under it) to the finger up.
+  frame.addEventListener('pointerdown', preview.touch);
+  frame.addEventListener('pointerup', preview.moved);
+  frame.addEventListener('pointercancel', preview.moved);
+  frame.addEventListener('wheel', preview.moved, { passive: true });
+  frame.addEventListener('keydown', (event) => event.defaultPrevented && preview.moved());
+  crop.zoomRange.addEventListener('input', preview.moved);
+  for (const button of $('cadrage').querySelectorAll('button')) button.addEventListener('click', preview.moved);
   if (window.ResizeObserver) new ResizeObserver(() => crop.render()).observe(frame);
   else window.addEventListener('resize', () => crop.render());
 

@@ -769,7 +769,10 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
       assert.equal(posts.length, 0, 'nothing sent');
       await assertKept(page, STUDENT, await page.inputValue('#recadrage'));
       await screenshots(page, 'form-too-heavy');
-      assertClean(record);
+      // The page comes from `route.fulfill`, which Chromium counts as a public address: it blocks
+      // the photo's preview (a fetch to the loopback handler) and logs it. The page goes without the
+      // preview, as from any network that cannot reach the function.
+      assertClean(record, /handler\/apercu|net::ERR_FAILED/);
       await assertAccessible(page, 'the form with a body too heavy');
     } finally {
       await context.close();

@@ -21,10 +21,12 @@
 //!    ([`decode`]);
 //! 6. find the faces on a small grey copy of those pixels and, without a crop, put the frame on
 //!    the main face by the ID-photo rule ([`face`]);
-//! 7. crop and resize with a Lanczos3 filter in the stored orientation, then turn the small result
-//!    upright (cheaper than rotating the big decoded image) ([`resize`]);
+//! 7. crop and resize with a Lanczos3 filter in the stored orientation, in the decoded colour
+//!    space, turn the small result to sRGB through the file's ICC profile ([`colour`]), then
+//!    upright (both cheaper on the small result than on the big decoded image) ([`resize`]);
 //! 8. measure the light and sharpness of the face on that result and draw the hints ([`hints`]);
-//! 9. encode a baseline 4:2:0 JPEG at the best quality that fits the size budget ([`encode`]).
+//! 9. encode a baseline 4:2:0 JPEG at the best quality that fits the size budget, with no
+//!    profile: it is sRGB ([`encode`]).
 //!
 //! CPU is bounded by the pixel bounds below (every decoder's work grows with the pixels it
 //! walks), the scan and chunk counts ([`container`]) and, for lossless WebP, the symbols its
@@ -32,6 +34,7 @@
 //! two seconds of CPU ([`CPU_BOUND`], `tests/photo_bounds.rs`).
 
 mod budget;
+mod colour;
 mod container;
 mod decode;
 mod encode;
@@ -213,8 +216,10 @@ struct Prepared {
 }
 
 /// The decoded pixels the faces are looked for in, and what they are measured against.
-struct Decoded {
+struct Decoded<'a> {
     pixels: decode::Pixels,
+    /// The colour space of `pixels`.
+    profile: colour::Profile<'a>,
     orientation: geometry::Orientation,
     /// The upright photo's size.
     upright: (u32, u32),
@@ -226,7 +231,7 @@ struct Decoded {
 }
 
 /// Steps 1 to 5: the format, the structure, the orientation, the plan and the pixels.
-fn decode_photo(bytes: &[u8], crop: Option<Crop>, scale: f64) -> Result<Decoded, PhotoError> {
+fn decode_photo(bytes: &[u8], crop: Option<Crop>, scale: f64) -> Result<Decoded<'_>, PhotoError> {
     let source_format = match form::format::sniff(bytes) {
         Sniffed::Accepted(format) => format,
         Sniffed::Heic => return Err(PhotoError::Heic),
@@ -259,9 +264,11 @@ fn decode_photo(bytes: &[u8], crop: Option<Crop>, scale: f64) -> Result<Decoded,
         }
         Err(error) => return Err(error),
     };
+    let profile = decoder.profile();
     let pixels = decoder.decode(to_stored(area), plan)?;
     Ok(Decoded {
         pixels,
+        profile,
         orientation,
         upright: (upright_width, upright_height),
         area,
@@ -278,7 +285,7 @@ pub fn detector_input(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), PhotoError> {
 }
 
 fn prepare(bytes: &[u8], crop: Option<Crop>, scale: f64) -> Result<Prepared, PhotoError> {
-    let Decoded { pixels: decoded, orientation, upright, area, default, source_format } =
+    let Decoded { pixels: decoded, profile, orientation, upright, area, default, source_format } =
         decode_photo(bytes, crop, scale)?;
     let (upright_width, upright_height) = upright;
     let stored = orientation.stored_size(upright_width, upright_height);
@@ -293,8 +300,11 @@ fn prepare(bytes: &[u8], crop: Option<Crop>, scale: f64) -> Result<Prepared, Pho
             .unwrap_or(default),
         _ => default,
     };
-    let rgb = resize::crop_resize_rgb(&decoded, decoded.map(to_stored(frame)), stored_out.0, stored_out.1)?;
+    let resized = resize::crop_resize(&decoded, decoded.map(to_stored(frame)), stored_out.0, stored_out.1)?;
+    let model = decoded.model;
     drop(decoded);
+    let rgb = colour::to_srgb(&resized, model, &profile);
+    drop(resized);
     let rgb = orientation.apply(&rgb, 3, stored_out.0, stored_out.1);
 
     let subject = hints::subject(&faces, frame);

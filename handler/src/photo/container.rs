@@ -2,7 +2,8 @@
 //! of a PNG, the RIFF chunks of a WebP. One linear pass over the bytes, no allocation but a few
 //! small vectors, and it learns everything the memory and CPU bounds need: the frame (size,
 //! coding, components and their sampling), how many scans and chunks the decoder will walk, how
-//! big the metadata it copies is, whether the image is animated, and where the EXIF block is.
+//! big the metadata it copies is, whether the image is animated, and where the EXIF block and the
+//! ICC profile are (the profile's size bounded here, before anything parses it).
 //!
 //! The walkers are lenient where the decoders are strict: a truncated or malformed file is
 //! described as far as it goes and left for the decoder to refuse as corrupt, so that a file is
@@ -14,6 +15,7 @@
 use std::ops::Range;
 
 use super::PhotoError;
+use super::colour::{MAX_PROFILE_BYTES, Profile};
 
 /// Most scans (SOS segments) a JPEG may hold. A progressive scan walks every block of its
 /// components even when it carries almost no data (an end-of-band run covers thousands of blocks
@@ -52,6 +54,8 @@ pub(super) struct Jpeg<'a> {
     pub metadata_bytes: usize,
     /// The TIFF block of the first APP1 `Exif` segment.
     pub exif: Option<&'a [u8]>,
+    /// The ICC profile of the APP2 `ICC_PROFILE` chunks.
+    pub profile: Profile<'a>,
 }
 
 /// A JPEG frame header.
@@ -114,6 +118,7 @@ fn next_marker(bytes: &[u8], mut at: usize) -> Option<(usize, u8)> {
 /// or [`MAX_PARTS`] segments.
 pub(super) fn jpeg(bytes: &[u8]) -> Result<Jpeg<'_>, PhotoError> {
     let mut walk = Jpeg::default();
+    let mut icc_chunks = Vec::new();
     let mut completed_bits: Vec<u64> = Vec::new();
     let mut segments = 0;
     let mut at = 2; // after SOI
@@ -153,13 +158,45 @@ pub(super) fn jpeg(bytes: &[u8]) -> Result<Jpeg<'_>, PhotoError> {
                 if code == 0xE1 && walk.exif.is_none() {
                     walk.exif = payload.strip_prefix(b"Exif\0\0");
                 }
+                if code == 0xE2
+                    && let Some(chunk) = payload.strip_prefix(b"ICC_PROFILE\0")
+                {
+                    icc_chunks.push(chunk);
+                }
             }
             _ => {}
         }
         at = end;
     }
     walk.complete = completed_bits.iter().map(|&bits| bits == u64::MAX).collect();
+    walk.profile = jpeg_profile(&icc_chunks);
     Ok(walk)
+}
+
+/// Joins the `ICC_PROFILE` chunks (each a sequence number from 1, the chunk count, then its part
+/// of the profile) as ICC.1 Annex B.4 and jpeg-decoder's `icc_profile` do: every number from 1 to
+/// the count exactly once, the count the same in every chunk. The size is checked on the parts'
+/// lengths, before any byte is copied.
+fn jpeg_profile<'a>(chunks: &[&'a [u8]]) -> Profile<'a> {
+    if chunks.is_empty() {
+        return Profile::Absent;
+    }
+    let mut parts: Vec<Option<&[u8]>> = vec![None; chunks.len()];
+    for chunk in chunks {
+        let (Some(&sequence), Some(&count)) = (chunk.first(), chunk.get(1)) else {
+            return Profile::Unusable("icc chunk without its numbers");
+        };
+        let slot = usize::from(sequence).checked_sub(1).and_then(|i| parts.get_mut(i));
+        match slot {
+            Some(slot @ None) if usize::from(count) == chunks.len() => *slot = Some(&chunk[2..]),
+            _ => return Profile::Unusable("icc chunks misnumbered"),
+        }
+    }
+    let parts: Vec<&[u8]> = parts.into_iter().flatten().collect();
+    if parts.iter().map(|p| p.len()).sum::<usize>() > MAX_PROFILE_BYTES {
+        return Profile::Unusable("icc profile above the size bound");
+    }
+    Profile::Found(parts)
 }
 
 fn parse_sof(process: u8, payload: &[u8]) -> Option<Frame> {
@@ -319,6 +356,8 @@ pub(super) struct WebP<'a> {
     pub alpha_flag: Option<(usize, u8)>,
     /// The TIFF block of the `EXIF` chunk.
     pub exif: Option<&'a [u8]>,
+    /// The `ICCP` chunk's profile (extended files only).
+    pub profile: Profile<'a>,
 }
 
 /// Dimensions of a `VP8 ` key frame: after the 3-byte frame tag, the start code and two 14-bit
@@ -357,13 +396,15 @@ pub(super) fn webp(bytes: &[u8]) -> Result<Option<WebP<'_>>, PhotoError> {
         b"VP8 " => {
             let Some((width, height)) = vp8_size(data) else { return Ok(None) };
             let image = Some(WebPImage::Lossy { vp8: first, alpha: None });
-            Ok(Some(WebP { width, height, animated: false, image, alpha_flag: None, exif: None }))
+            let profile = Profile::Absent;
+            Ok(Some(WebP { width, height, animated: false, image, alpha_flag: None, exif: None, profile }))
         }
         b"VP8L" => {
             let Some((width, height, alpha)) = vp8l_header(data) else { return Ok(None) };
             let image = Some(WebPImage::Lossless { vp8l: first, alpha });
             let alpha_flag = Some((data_at + 4, 0x10));
-            Ok(Some(WebP { width, height, animated: false, image, alpha_flag, exif: None }))
+            let profile = Profile::Absent;
+            Ok(Some(WebP { width, height, animated: false, image, alpha_flag, exif: None, profile }))
         }
         b"VP8X" => webp_extended(bytes, data, first.end),
         _ => Ok(None),
@@ -384,6 +425,7 @@ fn webp_extended<'a>(bytes: &'a [u8], header: &[u8], mut at: usize) -> Result<Op
         image: None,
         alpha_flag: None,
         exif: None,
+        profile: Profile::Absent,
     };
     let (mut alph, mut vp8, mut vp8l) = (None, None, None);
     let mut chunks = 1;
@@ -402,6 +444,14 @@ fn webp_extended<'a>(bytes: &'a [u8], header: &[u8], mut at: usize) -> Result<Op
             b"EXIF" => {
                 let data = &bytes[range.clone()];
                 walk.exif = walk.exif.or(Some(data.strip_prefix(b"Exif\0\0").unwrap_or(data)));
+            }
+            // The specification puts it right after `VP8X`; the first one is read wherever it is.
+            b"ICCP" if walk.profile == Profile::Absent => {
+                walk.profile = if length as usize > MAX_PROFILE_BYTES {
+                    Profile::Unusable("icc profile above the size bound")
+                } else {
+                    Profile::Found(vec![&bytes[range.clone()]])
+                };
             }
             _ => {}
         }
@@ -507,6 +557,52 @@ mod tests {
         assert_eq!(jpeg(&cut).unwrap().frame, None);
     }
 
+    /// JPEG segments after SOI: marker and payload.
+    type Segments = Vec<(u8, Vec<u8>)>;
+
+    fn icc(sequence: u8, count: u8, part: &[u8]) -> (u8, Vec<u8>) {
+        (0xE2, [&b"ICC_PROFILE\0"[..], &[sequence, count], part].concat())
+    }
+
+    // The APP2 chunks are joined in their numbered order; misnumbered or oversized ones are set
+    // aside, the size judged on the chunks' lengths before anything is copied.
+    #[test]
+    fn jpeg_icc_profile() {
+        // A segment holds at most 64 KiB: 17 of 62,000 bytes are just above the bound.
+        let part = vec![0; 62_000];
+        let too_large: Vec<_> = (1..=17).map(|i| icc(i, 17, &part)).collect();
+        assert!(17 * part.len() > MAX_PROFILE_BYTES && 16 * part.len() <= MAX_PROFILE_BYTES);
+        let cases: [(&str, Segments, Profile); 7] = [
+            ("none", vec![(0xE2, b"MPF\0".to_vec())], Profile::Absent),
+            ("one", vec![icc(1, 1, b"abc")], Profile::Found(vec![b"abc"])),
+            (
+                "out of order",
+                vec![icc(2, 2, b"def"), icc(1, 2, b"abc")],
+                Profile::Found(vec![b"abc", b"def"]),
+            ),
+            (
+                "missing one",
+                vec![icc(1, 3, b"abc"), icc(2, 3, b"def")],
+                Profile::Unusable("icc chunks misnumbered"),
+            ),
+            (
+                "twice the same",
+                vec![icc(1, 2, b"abc"), icc(1, 2, b"def")],
+                Profile::Unusable("icc chunks misnumbered"),
+            ),
+            (
+                "numbers cut",
+                vec![(0xE2, b"ICC_PROFILE\0\x01".to_vec())],
+                Profile::Unusable("icc chunk without its numbers"),
+            ),
+            ("too large", too_large, Profile::Unusable("icc profile above the size bound")),
+        ];
+        for (name, segments, expected) in cases {
+            let file = jpeg_with(&[segments, vec![(0xC0, SOF_420.to_vec())]].concat());
+            assert_eq!(jpeg(&file).unwrap().profile, expected, "{name}");
+        }
+    }
+
     fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
         out.extend((data.len() as u32).to_be_bytes());
         out.extend(kind);
@@ -595,6 +691,15 @@ mod tests {
         let walk = webp(&extended).unwrap().unwrap();
         assert!(matches!(walk.image, Some(WebPImage::Lossy { alpha: Some(_), .. })));
         assert_eq!(walk.exif, Some(&b"MM\0*x"[..]));
+        assert_eq!(walk.profile, Profile::Absent);
+        let tagged =
+            riff(&[(b"VP8X", vp8x(0x20, 640, 480)), (b"ICCP", b"icc".to_vec()), (b"VP8 ", vp8(640, 480))]);
+        assert_eq!(webp(&tagged).unwrap().unwrap().profile, Profile::Found(vec![b"icc"]));
+        let huge = riff(&[(b"VP8X", vp8x(0x20, 640, 480)), (b"ICCP", vec![0; MAX_PROFILE_BYTES + 1])]);
+        assert_eq!(
+            webp(&huge).unwrap().unwrap().profile,
+            Profile::Unusable("icc profile above the size bound")
+        );
         let lossless = riff(&[(b"VP8X", vp8x(0x00, 640, 480)), (b"VP8L", vp8l(640, 480, true))]);
         let walk = webp(&lossless).unwrap().unwrap();
         assert!(matches!(walk.image, Some(WebPImage::Lossless { alpha: false, .. })));

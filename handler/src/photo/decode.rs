@@ -23,6 +23,7 @@ use image::codecs::webp::WebPDecoder;
 use jpeg_decoder::{CodingProcess, PixelFormat};
 
 use super::budget::{self, JpegShape};
+use super::colour::{Model, Profile};
 use super::container::{self, WebPImage};
 use super::geometry::Rect;
 use super::shrink::{Samples, Shrinker, Window, over_white};
@@ -37,6 +38,7 @@ pub(super) struct Decoder<'a> {
     bytes: &'a [u8],
     header: Header,
     exif: Option<&'a [u8]>,
+    profile: Profile<'a>,
     codec: Codec<'a>,
 }
 
@@ -58,14 +60,14 @@ pub(super) struct Header {
     pub max_pixels: u64,
 }
 
-/// Decoded pixels, tightly packed rows of `pixel_type`.
+/// Decoded pixels, tightly packed rows of `model` samples.
 pub(super) struct Pixels {
     pub data: Vec<u8>,
     pub width: u32,
     pub height: u32,
-    /// `U8` (grey), `U8x3` (RGB) or `U8x4` (RGB and a byte to ignore: any transparency has
-    /// already been laid on white).
-    pub pixel_type: PixelType,
+    /// Grey, RGB, RGB and a byte to ignore (any transparency has already been laid on white), or
+    /// CMYK inks, in the colour space of the file's profile ([`Decoder::profile`]).
+    pub model: Model,
     /// Decoded pixels per stored pixel: 1, 1/2, 1/4 or 1/8.
     pub scale: f64,
     /// The stored pixel at the buffer's top-left corner.
@@ -73,6 +75,15 @@ pub(super) struct Pixels {
 }
 
 impl Pixels {
+    /// The samples as the resizer sees them: one, three or four bytes a pixel.
+    pub fn pixel_type(&self) -> PixelType {
+        match self.model {
+            Model::Grey => PixelType::U8,
+            Model::Rgb => PixelType::U8x3,
+            Model::Rgbx | Model::Cmyk => PixelType::U8x4,
+        }
+    }
+
     /// A rectangle of stored pixels measured on this buffer.
     pub fn map(&self, r: Rect) -> Rect {
         Rect { x: r.x - self.origin.0, y: r.y - self.origin.1, ..r }.scaled(self.scale)
@@ -102,12 +113,12 @@ fn window(frame: Rect, width: u32, height: u32) -> Window {
 impl<'a> Decoder<'a> {
     /// Walks the structure of `bytes`, already recognised as `format`, and reads its header.
     pub fn open(format: SourceFormat, bytes: &'a [u8]) -> Result<Decoder<'a>, PhotoError> {
-        let (header, exif, codec) = match format {
+        let (header, exif, profile, codec) = match format {
             SourceFormat::Jpeg => open_jpeg(bytes)?,
             SourceFormat::Png => open_png(bytes)?,
             SourceFormat::WebP => open_webp(bytes)?,
         };
-        Ok(Decoder { bytes, header, exif, codec })
+        Ok(Decoder { bytes, header, exif, profile, codec })
     }
 
     pub fn header(&self) -> Header {
@@ -117,6 +128,11 @@ impl<'a> Decoder<'a> {
     /// The EXIF block (a TIFF header and its directories), if the file has one.
     pub fn exif(&self) -> Option<&'a [u8]> {
         self.exif
+    }
+
+    /// The embedded ICC profile the decoded pixels are in (see [`super::colour`]).
+    pub fn profile(&self) -> Profile<'a> {
+        self.profile.clone()
     }
 
     /// Chooses the reduction for decoding `area` (stored pixels: what the face detection looks
@@ -151,7 +167,8 @@ impl<'a> Decoder<'a> {
                         threads,
                     };
                     let (decode, decoded) = budget::jpeg(&shape, r);
-                    let bytes_per_pixel = sampling.len().min(3) as u32;
+                    // Grey, YCbCr decoded to RGB, CMYK kept as its four inks.
+                    let bytes_per_pixel = sampling.len().min(4) as u32;
                     let scale = 1.0 / f64::from(r);
                     let resize = budget::resize(
                         width.div_ceil(r),
@@ -248,7 +265,7 @@ fn shrunk_peak(decode: usize, win: Window, r: u32, channels: u32, frame: Rect, o
     budget::pipeline(decode + window, decoded, resize)
 }
 
-type Opened<'a> = (Header, Option<&'a [u8]>, Codec<'a>);
+type Opened<'a> = (Header, Option<&'a [u8]>, Profile<'a>, Codec<'a>);
 
 fn open_jpeg(bytes: &[u8]) -> Result<Opened<'_>, PhotoError> {
     let walk = container::jpeg(bytes)?;
@@ -270,9 +287,9 @@ fn open_jpeg(bytes: &[u8]) -> Result<Opened<'_>, PhotoError> {
     }
     let progressive = info.coding_process == CodingProcess::DctProgressive;
     let max_pixels = if progressive { MAX_FULL_DECODE_PIXELS } else { MAX_PIXELS };
-    let exif = walk.exif;
+    let (exif, profile) = (walk.exif, walk.profile.clone());
     let codec = Codec::Jpeg { walk, pixel_format: info.pixel_format };
-    Ok((Header { width, height, max_pixels }, exif, codec))
+    Ok((Header { width, height, max_pixels }, exif, profile, codec))
 }
 
 fn open_png(bytes: &[u8]) -> Result<Opened<'_>, PhotoError> {
@@ -283,7 +300,7 @@ fn open_png(bytes: &[u8]) -> Result<Opened<'_>, PhotoError> {
     let mut decoder = png::Decoder::new(Cursor::new(bytes));
     decoder.read_header_info().map_err(corrupt)?;
     let header = Header { width: walk.width, height: walk.height, max_pixels: MAX_FULL_DECODE_PIXELS };
-    Ok((header, walk.exif, Codec::Png { walk }))
+    Ok((header, walk.exif, Profile::Absent, Codec::Png { walk }))
 }
 
 fn open_webp(bytes: &[u8]) -> Result<Opened<'_>, PhotoError> {
@@ -304,7 +321,7 @@ fn open_webp(bytes: &[u8]) -> Result<Opened<'_>, PhotoError> {
     if decoder.dimensions() != (walk.width, walk.height) {
         return Err(PhotoError::Corrupt("webp canvas and image sizes differ".into()));
     }
-    Ok((header, walk.exif, Codec::WebP { image, alpha_flag: walk.alpha_flag }))
+    Ok((header, walk.exif, walk.profile, Codec::WebP { image, alpha_flag: walk.alpha_flag }))
 }
 
 fn jpeg_error(e: jpeg_decoder::Error) -> PhotoError {
@@ -336,39 +353,22 @@ fn decode_jpeg(
     }
     let data = decoder.decode().map_err(jpeg_error)?;
     drop(decoder);
-    let (data, pixel_type) = match pixel_format {
-        PixelFormat::L8 => (data, PixelType::U8),
-        PixelFormat::RGB24 => (data, PixelType::U8x3),
-        PixelFormat::CMYK32 => (cmyk_to_rgb(data), PixelType::U8x3),
+    let model = match pixel_format {
+        PixelFormat::L8 => Model::Grey,
+        PixelFormat::RGB24 => Model::Rgb,
+        // jpeg-decoder gives ink amounts (255 = full ink), inverting the stored values as Adobe's
+        // APP14 convention has them, the one every CMYK writer follows (Photoshop, libjpeg);
+        // Pillow and Skia read them the same way. They stay inks until the output is converted.
+        PixelFormat::CMYK32 => Model::Cmyk,
         // 16-bit samples only exist in lossless JPEG, refused in `open`.
         PixelFormat::L16 => return Err(PhotoError::Unsupported),
     };
-    if data.len() != w as usize * h as usize * pixel_type.size() {
+    let pixels =
+        Pixels { data, width: w, height: h, model, scale: 1.0 / f64::from(reduction), origin: (0.0, 0.0) };
+    if pixels.data.len() != w as usize * h as usize * pixels.pixel_type().size() {
         return Err(corrupt("jpeg decoded to an unexpected size"));
     }
-    Ok(Pixels {
-        data,
-        width: w,
-        height: h,
-        pixel_type,
-        scale: 1.0 / f64::from(reduction),
-        origin: (0.0, 0.0),
-    })
-}
-
-/// Converts jpeg-decoder's CMYK (ink amounts, 255 = full ink) to RGB in place, without a colour
-/// profile: print-shop CMYK files are rare uploads and an approximate colour beats a refusal.
-fn cmyk_to_rgb(mut data: Vec<u8>) -> Vec<u8> {
-    let pixels = data.len() / 4;
-    for i in 0..pixels {
-        let [c, m, y, k] = [0, 1, 2, 3].map(|j| u32::from(data[i * 4 + j]));
-        let white = 255 - k;
-        for (j, ink) in [c, m, y].into_iter().enumerate() {
-            data[i * 3 + j] = ((255 - ink) * white / 255) as u8;
-        }
-    }
-    data.truncate(pixels * 3);
-    data
+    Ok(pixels)
 }
 
 /// The png crate's own allocation limit: far above what it buffers for any file under the body
@@ -506,7 +506,7 @@ fn decode_webp_rgba(
             }
         }
     }
-    Ok(Pixels { data, width, height, pixel_type: PixelType::U8x4, scale: 1.0, origin: (0.0, 0.0) })
+    Ok(Pixels { data, width, height, model: Model::Rgbx, scale: 1.0, origin: (0.0, 0.0) })
 }
 
 /// The upload's bytes with at most one byte changed, read in place.
@@ -582,23 +582,6 @@ mod tests {
         for (height, expected) in cases {
             assert_eq!(reduction_for(height), expected, "frame height {height}");
         }
-    }
-
-    // CMYK inks become the expected RGB, and the buffer shrinks to 3 bytes per pixel.
-    #[test]
-    fn cmyk_conversion() {
-        let cases = [
-            ([0, 0, 0, 0], [255, 255, 255]),
-            ([0, 0, 0, 255], [0, 0, 0]),
-            ([255, 0, 0, 0], [0, 255, 255]),
-            ([0, 255, 255, 0], [255, 0, 0]),
-            ([0, 0, 0, 128], [127, 127, 127]),
-        ];
-        for (cmyk, rgb) in cases {
-            assert_eq!(cmyk_to_rgb(cmyk.to_vec()), rgb.to_vec(), "cmyk {cmyk:?}");
-        }
-        let two = cmyk_to_rgb(vec![0, 0, 0, 0, 0, 0, 0, 255]);
-        assert_eq!(two, vec![255, 255, 255, 0, 0, 0]);
     }
 
     // The rows the png crate yields, plain and interlaced, each pixel exactly once.

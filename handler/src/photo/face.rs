@@ -12,9 +12,10 @@
 use std::sync::OnceLock;
 
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use serde::Serialize;
 
+use super::colour::{Model, naive_cmyk};
 use super::decode::Pixels;
 use super::geometry::{Orientation, Rect};
 use super::{OUTPUT_HEIGHT, OUTPUT_WIDTH, PhotoError};
@@ -192,19 +193,22 @@ fn grey_copy(pixels: &Pixels, area: Rect) -> Result<(Vec<u8>, u32, u32), PhotoEr
     let scale = (f64::from(DETECTION.max_side) / area_width.max(area_height)).min(1.0);
     let width = ((area_width * scale).round() as u32).max(1);
     let height = ((area_height * scale).round() as u32).max(1);
-    let src = ImageRef::new(pixels.width, pixels.height, &pixels.data, pixels.pixel_type)
+    let src = ImageRef::new(pixels.width, pixels.height, &pixels.data, pixels.pixel_type())
         .map_err(|e| PhotoError::Internal(e.to_string()))?;
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
         .use_alpha(false)
         .crop(left, top, area_width, area_height);
-    let mut dst = Image::new(width, height, pixels.pixel_type);
+    let mut dst = Image::new(width, height, pixels.pixel_type());
     Resizer::new().resize(&src, &mut dst, &options).map_err(internal)?;
     let data = dst.into_vec();
-    let grey = match pixels.pixel_type {
-        PixelType::U8 => data,
-        PixelType::U8x3 => data.chunks_exact(3).map(luma).collect(),
-        _ => data.chunks_exact(4).map(luma).collect(),
+    // The detector needs contrast, not exact colour: the pixels' own space serves, and CMYK
+    // inks are turned to RGB without their profile.
+    let grey = match pixels.model {
+        Model::Grey => data,
+        Model::Rgb => data.chunks_exact(3).map(luma).collect(),
+        Model::Rgbx => data.chunks_exact(4).map(luma).collect(),
+        Model::Cmyk => data.chunks_exact(4).map(|inks| luma(&naive_cmyk(inks))).collect(),
     };
     Ok((grey, width, height))
 }

@@ -10,8 +10,7 @@
 //! buffer, up to 8 bytes per pixel for 16-bit RGBA), and resizing strips as they arrive
 //! (Lanczos3 needs rows on both sides of a strip's edges).
 
-use fast_image_resize::PixelType;
-
+use super::colour::Model;
 use super::decode::Pixels;
 
 /// How the samples of an incoming row are laid out, 8 bits each.
@@ -141,12 +140,12 @@ impl Shrinker {
                 data.extend(pixel.iter().map(|&s| ((u32::from(s) + count / 2) / count) as u8));
             }
         }
-        let pixel_type = if cout == 1 { PixelType::U8 } else { PixelType::U8x3 };
+        let model = if cout == 1 { Model::Grey } else { Model::Rgb };
         Pixels {
             data,
             width: self.out_width,
             height: self.out_height,
-            pixel_type,
+            model,
             scale: 1.0 / f64::from(f),
             origin: (f64::from(x), f64::from(y)),
         }

@@ -95,6 +95,12 @@ pub struct Content {
     pub assets: Vec<PathBuf>,
     by_source: HashMap<PathBuf, usize>,
     asset_set: HashSet<PathBuf>,
+    /// The guide of each page, as index in [`Content::guides`]: every page asks for its own and
+    /// the menu's, and a search of the guides' steps cost O(pages) each time.
+    guide_by_page: Vec<Option<usize>>,
+    /// The pages of the menu in its order: the home page, the guides, the other top-level pages.
+    /// Made once, for every page shows it; picking them out on each page read all the pages.
+    pub menu: Vec<usize>,
 }
 
 /// Files at the root of the content folder that are settings, not pages or assets.
@@ -185,7 +191,25 @@ impl Content {
         Error::collect(errors)?;
 
         let asset_set = assets.iter().cloned().collect();
-        Ok(Content { root: root.to_owned(), config, form, pages, guides, assets, by_source, asset_set })
+        let mut guide_by_page = vec![None; pages.len()];
+        for (g, guide) in guides.iter().enumerate() {
+            for &i in std::iter::once(&guide.index).chain(&guide.steps) {
+                guide_by_page[i] = Some(g);
+            }
+        }
+        let menu = menu(&pages);
+        Ok(Content {
+            root: root.to_owned(),
+            config,
+            form,
+            pages,
+            guides,
+            assets,
+            by_source,
+            asset_set,
+            guide_by_page,
+            menu,
+        })
     }
 
     /// The page read from `source` (relative to the content root), if there is one.
@@ -223,8 +247,23 @@ impl Content {
 
     /// The guide a page belongs to (as overview or step), if any.
     pub fn guide_of(&self, page_index: usize) -> Option<&Guide> {
-        self.guides.iter().find(|g| g.index == page_index || g.steps.contains(&page_index))
+        self.guide_by_page[page_index].map(|g| &self.guides[g])
     }
+}
+
+/// The pages of the menu, in its order: the home page, then the guides, then the other pages
+/// at the top of the content folder, each group in the pages' order.
+fn menu(pages: &[Page]) -> Vec<usize> {
+    let rank = |page: &Page| match page.kind {
+        PageKind::Home => Some(0),
+        PageKind::Guide => Some(1),
+        PageKind::Plain if !page.output.contains('/') => Some(2),
+        PageKind::Plain | PageKind::Step => None,
+    };
+    let mut menu: Vec<(u8, usize)> =
+        pages.iter().enumerate().filter_map(|(i, page)| rank(page).map(|r| (r, i))).collect();
+    menu.sort();
+    menu.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Reads the request form's schema, if the content has a `form.toml`.

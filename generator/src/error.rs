@@ -41,6 +41,12 @@ pub enum Error {
     /// Several independent mistakes, reported at once.
     #[error("{}", ManyDisplay(.0))]
     Many(Vec<Error>),
+    /// The preview's rewrite of the print page stopped for a newer change, which comes first
+    /// (see `Site::write_print_page`); not a mistake, never shown to the author. An error rather
+    /// than a flag in every `Ok`, because it must unwind through `output::write_with`, which then
+    /// throws the half-written page away.
+    #[error("the print page's rewrite gave way to a newer change")]
+    GaveWay,
 }
 
 struct Location<'a> {

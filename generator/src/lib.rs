@@ -7,7 +7,8 @@
 //! - [`markdown`]: Markdown to HTML, with typography, callouts, pictures and checked links (pure);
 //! - [`typography`]: French spacing rules for text;
 //! - [`templates`]: the Tera templates and the static assets;
-//! - [`scripts`]: the pages' scripts, joined from their parts at build;
+//! - [`scripts`]: the pages' scripts, joined from their parts at build, and the stylesheets;
+//! - [`minify`]: the scripts and stylesheets minified (pure);
 //! - [`view`]: what each page's template gets (pure);
 //! - [`output`]: writing into a folder beside the site, swapped in when complete;
 //! - [`site`]: the build, from loading to the swap of the finished folder;
@@ -20,6 +21,7 @@ pub mod content;
 pub mod error;
 pub mod images;
 pub mod markdown;
+pub mod minify;
 pub mod output;
 pub mod paths;
 pub mod scripts;

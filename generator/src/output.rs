@@ -3,6 +3,7 @@
 //! The rejected alternative, writing over the previous site in place, would leave a mix of old
 //! and new pages after a failure half-way, on a USB key a school then hands out.
 
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -65,12 +66,43 @@ impl Destination {
     }
 }
 
-/// Writes one file of the site, creating its folder.
+/// Writes one file of the site, creating its folder if it is missing. Most pages go into a
+/// folder an earlier page made, so the write is tried first and the folder made only when it
+/// fails for want of it: the rejected alternative, `create_dir_all` before every file, cost two
+/// system calls more per page (10,000 failing `mkdir`s and their `stat`s on the benchmark).
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    match std::fs::write(path, bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+            std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+        }
+        written => written.map_err(|e| Error::io(path, e)),
     }
-    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+}
+
+/// Writes the file `path` through `write`, which gets a buffered writer and `path` for its
+/// errors: a file too large to be made in memory first (the print page). It is written beside
+/// `path` and renamed over it once complete, so a server showing the folder (the preview) never
+/// sends half of it.
+pub fn write_with<T>(path: &Path, write: impl FnOnce(&mut dyn Write, &Path) -> Result<T>) -> Result<T> {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let part = path.with_file_name(format!(".{name}.part"));
+    let file = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
+    let mut out = BufWriter::new(file);
+    let written = write(&mut out, path).and_then(|written| {
+        out.flush().map_err(|e| Error::io(path, e))?;
+        Ok(written)
+    });
+    drop(out);
+    match written {
+        Ok(written) => std::fs::rename(&part, path).map(|()| written).map_err(|e| Error::io(path, e)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            Err(e)
+        }
+    }
 }
 
 /// Copies each `(from, to)` file, in parallel, creating the folders.

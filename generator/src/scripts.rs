@@ -1,18 +1,22 @@
-//! The pages' scripts, joined at build. The sources are small files of `templates/scripts/`, one
-//! per concern; `templates/scripts/bundles.toml` names each script of the site's `static/` and
-//! the parts it joins, in order:
+//! The pages' scripts, joined and minified at build, and the stylesheets, minified. The scripts'
+//! sources are small files of `templates/scripts/`, one per concern; `templates/scripts/bundles.toml`
+//! names each script of the site's `static/` and the parts it joins, in order:
 //!
 //! ```toml
 //! [bundles]
 //! "form.js" = ["image.js", "form.js"]
 //! ```
 //!
-//! Each bundle is one classic script: a header comment naming its parts, then the parts, each
-//! after a banner comment, inside one `(() => { 'use strict'; … })();`. A part's top-level
-//! declarations are thus visible to the later parts of its bundle and hidden from the page.
-//! Rejected alternatives: ES modules, which Chromium refuses to load from `file://` (schools open
-//! the site from a USB key); one `<script>` per part, which would put every part's declarations
-//! in the page's global scope; a bundler from npm, a second toolchain for what is a join.
+//! Each bundle is one classic script: the parts, each after a banner comment, inside one
+//! `(() => { 'use strict'; … })();`, minified as a whole ([`crate::minify`]) under a one-line
+//! header naming its parts. A part's top-level declarations are thus visible to the later parts of
+//! its bundle and hidden from the page. Rejected alternatives: ES modules, which Chromium refuses
+//! to load from `file://` (schools open the site from a USB key); one `<script>` per part, which
+//! would put every part's declarations in the page's global scope; a bundler from npm, a second
+//! toolchain for what is a join.
+//!
+//! The stylesheets of `static/` (`.css`) are written minified rather than copied; the other static
+//! files are copied as they are.
 //!
 //! The join is reproducible: the parts are read as they are and joined in the manifest's order,
 //! with nothing from the clock or the machine, so the same sources give the same bytes.
@@ -25,6 +29,7 @@ use toml::Spanned;
 use walkdir::WalkDir;
 
 use crate::error::{Error, Result, line_of};
+use crate::minify;
 use crate::output::Output;
 use crate::paths::{join_normalised, to_site_path};
 use crate::templates::STATIC_DIR;
@@ -134,9 +139,9 @@ impl Manifest {
         Ok(Manifest { path: path.to_owned(), line: table_line, bundles })
     }
 
-    /// Joins each bundle from `sources` (every `.js` file of the manifest's folder, by its path
-    /// under it, with its text). Refuses a part that is not among them, a source that no bundle
-    /// joins (a script the pages would silently lack), and a bundle that would overwrite one of
+    /// Joins and minifies each bundle from `sources` (every `.js` file of the manifest's folder,
+    /// by its path under it, with its text). Refuses a part that does not parse, at its line; a
+    /// part that is not among them; a source that no bundle joins (a script the pages would silently lack), and a bundle that would overwrite one of
     /// `statics` (the files of the templates' `static/`, relative to the templates folder).
     pub fn join(&self, sources: &BTreeMap<String, String>, statics: &[PathBuf]) -> Result<Vec<Output>> {
         let dir = self.path.parent().unwrap_or(Path::new(""));
@@ -187,40 +192,107 @@ impl Manifest {
             }
         }
         Error::collect(errors)?;
-        Ok(self
-            .bundles
-            .iter()
-            .map(|bundle| {
-                let parts: Vec<(&str, &str)> =
-                    bundle.parts.iter().map(|(part, _)| (part.as_str(), sources[part].as_str())).collect();
-                Output {
+        let mut errors = Vec::new();
+        let mut outputs = Vec::new();
+        for bundle in &self.bundles {
+            let parts: Vec<(&str, &str)> =
+                bundle.parts.iter().map(|(part, _)| (part.as_str(), sources[part].as_str())).collect();
+            let joined = join(&parts);
+            match minify::script(&joined.text) {
+                Ok(minified) => outputs.push(Output {
                     path: format!("{STATIC_DIR}/{}", bundle.name),
-                    bytes: join(&bundle.name, &parts).into_bytes(),
+                    bytes: format!("{}\n{minified}\n", header(&bundle.name, &parts)).into_bytes(),
+                }),
+                Err(problem) => {
+                    // The problem's place in the part it falls in, as the author knows it; the
+                    // wrapper and banners are the generator's own, so a problem there is the
+                    // bundle's.
+                    let place = problem.offset.and_then(|offset| {
+                        joined
+                            .starts
+                            .iter()
+                            .rev()
+                            .find(|(_, start)| *start <= offset)
+                            .map(|(i, start)| (*i, offset - start))
+                    });
+                    errors.push(match place {
+                        Some((i, offset)) => Error::at(
+                            &dir.join(parts[i].0),
+                            Some(line_of(parts[i].1, offset)),
+                            problem.message,
+                        ),
+                        None => Error::at(
+                            &self.path,
+                            Some(bundle.line),
+                            format!("the bundle `{}` does not parse: {}", bundle.name, problem.message),
+                        ),
+                    });
                 }
-            })
-            .collect())
+            }
+        }
+        Error::collect(errors)?;
+        Ok(outputs)
     }
 }
 
-/// The script `name` made of `parts` (path under `templates/scripts/`, text), in order. The
-/// banners name the parts by their place in the repository rather than on this machine, so the
-/// bytes do not depend on where the templates folder is.
-fn join(name: &str, parts: &[(&str, &str)]) -> String {
+/// A bundle's parts joined: the text, and where each part's own text starts in it (the part's
+/// index in the list, and the byte offset).
+struct Joined {
+    text: String,
+    starts: Vec<(usize, usize)>,
+}
+
+/// The minified script `name`'s first line: where it comes from, since its comments are gone.
+/// It names the parts by their place in the repository rather than on this machine, so the bytes
+/// do not depend on where the templates folder is.
+fn header(name: &str, parts: &[(&str, &str)]) -> String {
     let names: Vec<&str> = parts.iter().map(|(part, _)| *part).collect();
-    let mut out = format!(
-        "// {STATIC_DIR}/{name}, joined by the generator from templates/{SCRIPTS_DIR}/ ({MANIFEST}): {}.\n(() => {{\n'use strict';\n",
+    format!(
+        "// {STATIC_DIR}/{name}, joined and minified by the generator from templates/{SCRIPTS_DIR}/ ({MANIFEST}): {}.",
         names.join(", ")
-    );
-    for (part, text) in parts {
-        out.push_str(&format!("// templates/{SCRIPTS_DIR}/{part}\n"));
-        out.push_str(text);
+    )
+}
+
+/// The parts (path under `templates/scripts/`, text) joined in order, each after a banner naming
+/// it, inside one strict arrow function.
+fn join(parts: &[(&str, &str)]) -> Joined {
+    let mut text = String::from("(() => {\n'use strict';\n");
+    let mut starts = Vec::with_capacity(parts.len());
+    for (i, (part, part_text)) in parts.iter().enumerate() {
+        text.push_str(&format!("// templates/{SCRIPTS_DIR}/{part}\n"));
+        starts.push((i, text.len()));
+        text.push_str(part_text);
         // A part whose last line is a `//` comment would otherwise swallow what follows.
-        if !text.ends_with('\n') {
-            out.push('\n');
+        if !part_text.ends_with('\n') {
+            text.push('\n');
         }
     }
-    out.push_str("})();\n");
-    out
+    text.push_str("})();\n");
+    Joined { text, starts }
+}
+
+/// The stylesheets of `statics` (the files of the templates folder `templates`' `static/`,
+/// relative to it), read and minified; returns the other static files, to copy, and the
+/// stylesheets, to write.
+pub fn stylesheets(templates: &Path, statics: Vec<PathBuf>) -> Result<(Vec<PathBuf>, Vec<Output>)> {
+    let (styles, others): (Vec<PathBuf>, Vec<PathBuf>) =
+        statics.into_iter().partition(|s| s.extension().is_some_and(|e| e == "css"));
+    let mut errors = Vec::new();
+    let mut outputs = Vec::new();
+    for style in styles {
+        let path = templates.join(&style);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        match minify::stylesheet(&text) {
+            Ok(minified) => outputs.push(Output { path: to_site_path(&style), bytes: minified.into_bytes() }),
+            Err(problem) => errors.push(Error::at(
+                &path,
+                problem.offset.map(|offset| line_of(&text, offset)),
+                format!("the stylesheet cannot be minified: {}", problem.message),
+            )),
+        }
+    }
+    Error::collect(errors)?;
+    Ok((others, outputs))
 }
 
 /// Reads the manifest of the templates folder `templates` and every `.js` file beside it, and
@@ -266,16 +338,33 @@ mod tests {
         files.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect()
     }
 
-    // A bundle is its header, then each part after its banner, inside one strict arrow function.
+    // A bundle joins its parts in order, each after its banner, inside one strict arrow function.
     #[test]
     fn joins_parts_in_order_inside_one_wrapper() {
+        let joined = join(&[("lib/image.js", "const image = 1; // no newline"), ("form.js", "form();\n")]);
+        let expected = "(() => {\n'use strict';\n\
+                        // templates/scripts/lib/image.js\nconst image = 1; // no newline\n\
+                        // templates/scripts/form.js\nform();\n\
+                        })();\n";
+        assert_eq!(joined.text, expected);
+        let starts: Vec<&str> = joined.starts.iter().map(|(_, start)| &joined.text[*start..]).collect();
+        assert!(starts[0].starts_with("const image") && starts[1].starts_with("form();"), "{starts:?}");
+    }
+
+    // Each bundle is written minified under a header naming its parts, whose declarations stay
+    // out of the page's scope.
+    #[test]
+    fn writes_each_bundle_minified_under_its_header() {
         let manifest = parse(
             "[bundles]\n\"form.js\" = [\"lib/image.js\", \"form.js\"]\n\"tool.js\" = [\"lib/image.js\"]\n",
         )
         .unwrap();
         let outputs = manifest
             .join(
-                &sources(&[("form.js", "form();\n"), ("lib/image.js", "const image = 1; // no newline")]),
+                &sources(&[
+                    ("form.js", "window.shown = makeImage(2);\n"),
+                    ("lib/image.js", "// The image.\nfunction makeImage(scale) {\n  return { scale };\n}\n"),
+                ]),
                 &[],
             )
             .unwrap();
@@ -286,18 +375,13 @@ mod tests {
             [
                 (
                     "static/form.js",
-                    "// static/form.js, joined by the generator from templates/scripts/ (bundles.toml): lib/image.js, form.js.\n\
-                     (() => {\n'use strict';\n\
-                     // templates/scripts/lib/image.js\nconst image = 1; // no newline\n\
-                     // templates/scripts/form.js\nform();\n\
-                     })();\n"
+                    "// static/form.js, joined and minified by the generator from templates/scripts/ (bundles.toml): lib/image.js, form.js.\n\
+                     (()=>{\"use strict\";function e(e){return{scale:e}}window.shown=e(2)})();\n"
                 ),
                 (
                     "static/tool.js",
-                    "// static/tool.js, joined by the generator from templates/scripts/ (bundles.toml): lib/image.js.\n\
-                     (() => {\n'use strict';\n\
-                     // templates/scripts/lib/image.js\nconst image = 1; // no newline\n\
-                     })();\n"
+                    // A part that declares what nothing uses is dropped whole.
+                    "// static/tool.js, joined and minified by the generator from templates/scripts/ (bundles.toml): lib/image.js.\n\n"
                 ),
             ]
         );
@@ -315,7 +399,50 @@ mod tests {
         };
         assert_eq!(bytes(&files), bytes(&reversed));
         let text = String::from_utf8(bytes(&files).remove(0)).unwrap();
-        assert!(text.find("z();") < text.find("b();") && text.find("b();") < text.find("m();"), "{text}");
+        assert!(text.find("z()") < text.find("b()") && text.find("b()") < text.find("m()"), "{text}");
+    }
+
+    // A part that does not parse, or that declares a name another part of its bundle declares,
+    // fails the build at its own file and line.
+    #[test]
+    fn refuses_parts_that_do_not_parse() {
+        let manifest = parse("[bundles]\n\"form.js\" = [\"image.js\", \"form.js\"]\n").unwrap();
+        for (image, form, expected) in [
+            (
+                "const image = 1;\n",
+                "// The form.\nconst form = ;\n",
+                "`templates/scripts/form.js`, line 2: Unexpected token",
+            ),
+            (
+                "const shared = 1;\n",
+                "\nconst shared = 2;\n",
+                "`templates/scripts/form.js`, line 2: Identifier `shared` has already been declared",
+            ),
+        ] {
+            let error = manifest.join(&sources(&[("image.js", image), ("form.js", form)]), &[]).unwrap_err();
+            assert_eq!(crate::error::chain(&error), expected, "{form:?}");
+        }
+    }
+
+    // The stylesheets of `static/` are written minified and left out of the files copied; one
+    // the minifier cannot read fails the build at its path.
+    #[test]
+    fn minifies_the_stylesheets() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("static")).unwrap();
+        std::fs::write(dir.path().join("static/style.css"), "/* Page. */\nbody {\n  margin: 0;\n}\n")
+            .unwrap();
+        let statics: Vec<PathBuf> =
+            ["static/icon.svg", "static/style.css"].iter().map(PathBuf::from).collect();
+        let (others, outputs) = stylesheets(dir.path(), statics.clone()).unwrap();
+        assert_eq!(others, [PathBuf::from("static/icon.svg")]);
+        let written: Vec<(&str, &[u8])> =
+            outputs.iter().map(|o| (o.path.as_str(), o.bytes.as_slice())).collect();
+        assert_eq!(written, [("static/style.css", &b"body{margin:0;}"[..])]);
+        std::fs::write(dir.path().join("static/style.css"), "body { color: red; } /* unclosed").unwrap();
+        let message = crate::error::chain(&stylesheets(dir.path(), statics).unwrap_err());
+        let expected = format!("`{}`", dir.path().join("static/style.css").display());
+        assert!(message.starts_with(&expected) && message.contains("cannot be minified"), "{message}");
     }
 
     // Each mistake of the manifest itself is refused with its line and what to do.
@@ -347,7 +474,7 @@ mod tests {
                 "`templates/scripts/bundles.toml`, line 2: the bundle `js/form.js` must be named as a script of `static/`: a file name ending in `.js`, such as `form.js`",
             ),
             (
-                "[bundles]\n\"form.js\" = [\"form.js\"]\n[options]\nminify = true\n",
+                "[bundles]\n\"form.js\" = [\"form.js\"]\n[options]\nminify = false\n",
                 "`templates/scripts/bundles.toml`, line 3: unknown field `options`, expected `bundles`",
             ),
             ("", "`templates/scripts/bundles.toml`, line 1: missing field `bundles`"),

@@ -3,6 +3,7 @@
 //! rebuild prints its errors and keeps serving the last good site.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use notify::{RecursiveMode, Watcher};
 
 use crate::error::{Error, Result, chain};
 use crate::output::write_file;
-use crate::site::{Paths, Site, build_site};
+use crate::site::{PRINT_PAGE, Paths, Site, build_site};
 
 /// How long the reload endpoint holds a request before answering "nothing new".
 const LONG_POLL: Duration = Duration::from_secs(25);
@@ -22,13 +23,40 @@ const DEBOUNCE: Duration = Duration::from_millis(10);
 /// render on a large site) is brought up to date once the author has paused this long.
 const PRINT_AFTER: Duration = Duration::from_secs(1);
 
-/// The script added to served pages: it waits for the next build and reloads.
-const RELOAD_SCRIPT: &str = r#"<script>(function(){var g=GENERATION;function p(){fetch("/__livereload?since="+g).then(function(r){return r.text()}).then(function(t){if(t!==String(g)){location.reload()}else{p()}}).catch(function(){setTimeout(p,1000)})}p()})();</script>"#;
+/// Reading files is reported too (inotify's open and close): only changes rebuild, or each build
+/// would set off the next.
+fn is_change(event: &notify::Result<notify::Event>) -> bool {
+    event.as_ref().is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_)))
+}
 
-/// The number of the last good build, and a way to wait for the next one.
+/// The script added to served pages: it waits for the next build of what the page shows (`OF`:
+/// `site`, or `print` on the print page) and reloads.
+const RELOAD_SCRIPT: &str = r#"<script>(function(){var g=GENERATION;function p(){fetch("/__livereload?of=OF&since="+g).then(function(r){return r.text()}).then(function(t){if(t!==String(g)){location.reload()}else{p()}}).catch(function(){setTimeout(p,1000)})}p()})();</script>"#;
+
+/// The numbers of the last good build and of the print page's last rewrite, and a way to wait
+/// for the next change of either. Two numbers because the print page is rewritten on its own,
+/// a second after a page: one number would reload every open page twice for one edit, and
+/// none would leave an open print page showing the text from before the pause.
 struct Generation {
-    number: Mutex<u64>,
+    numbers: Mutex<Numbers>,
     changed: Condvar,
+}
+
+#[derive(Clone, Copy)]
+struct Numbers {
+    /// Bumped by every good build, full or of a page alone.
+    site: u64,
+    /// Bumped when the print page was written anew: by a full build, or once the author paused.
+    print: u64,
+}
+
+impl Generation {
+    fn bump(&self, site: bool, print: bool) {
+        let mut numbers = self.numbers.lock().expect("no panic while locked");
+        numbers.site += u64::from(site);
+        numbers.print += u64::from(print);
+        self.changed.notify_all();
+    }
 }
 
 /// Serves the site of `paths` on 127.0.0.1:`port` until interrupted.
@@ -38,10 +66,25 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
     let (site, report) = build_site(paths, &out)?;
     println!("built {} pages in {} ms", report.pages, report.elapsed.as_millis());
 
-    let generation = Arc::new(Generation { number: Mutex::new(1), changed: Condvar::new() });
+    let generation =
+        Arc::new(Generation { numbers: Mutex::new(Numbers { site: 1, print: 1 }), changed: Condvar::new() });
     let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
-    let mut watcher =
-        notify::recommended_watcher(tx).map_err(|e| Error::io(&paths.content, std::io::Error::other(e)))?;
+    // Changes announced by the watcher and changes read by the loop: while the first is ahead,
+    // a change waits in the channel, and the print page's deferred rewrite gives way to it. The
+    // rejected alternative, rewriting the print page on a thread of its own, would need a copy
+    // of the whole site's content for it, or a lock the next change would wait on anyway.
+    let announced = Arc::new(AtomicU64::new(0));
+    let handler = {
+        let announced = announced.clone();
+        move |event: notify::Result<notify::Event>| {
+            if is_change(&event) {
+                announced.fetch_add(1, Ordering::SeqCst);
+            }
+            let _ = tx.send(event);
+        }
+    };
+    let mut watcher = notify::recommended_watcher(handler)
+        .map_err(|e| Error::io(&paths.content, std::io::Error::other(e)))?;
     for dir in [&paths.content, &paths.templates] {
         watcher.watch(dir, RecursiveMode::Recursive).map_err(|e| Error::io(dir, std::io::Error::other(e)))?;
     }
@@ -51,21 +94,28 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
         std::thread::spawn(move || {
             // The watcher must live as long as the loop that reads its events.
             let _watcher = watcher;
-            // Reading files is reported too (inotify's open and close): only changes rebuild,
-            // or each build would set off the next.
-            let is_change = |event: &notify::Result<notify::Event>| {
-                event.as_ref().is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_)))
-            };
+            // Set when a page alone was rewritten: the print page, which holds every page's text
+            // and renders all of them again (seconds on 10,000 pages), waits for the author's
+            // pause rather than delay the next change's event, and gives way to a change that
+            // comes while it is being written.
             let mut print_stale = false;
+            let mut read = 0;
             loop {
                 let event = if print_stale {
                     match rx.recv_timeout(PRINT_AFTER) {
                         Ok(event) => event,
                         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                            print_stale = false;
-                            let print = site.render_print_page();
-                            if let Err(error) = print.and_then(|o| write_file(&out.join(&o.path), &o.bytes)) {
-                                eprintln!("error: {}", chain(&error));
+                            let give_way = || announced.load(Ordering::SeqCst) > read;
+                            match site.write_print_page(&out, &give_way) {
+                                Ok(true) => {
+                                    print_stale = false;
+                                    generation.bump(false, true);
+                                }
+                                Ok(false) => {}
+                                Err(error) => {
+                                    print_stale = false;
+                                    eprintln!("error: {}", chain(&error));
+                                }
                             }
                             continue;
                         }
@@ -80,28 +130,20 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
                 if !is_change(&event) {
                     continue;
                 }
+                read += 1;
                 let mut changed: Vec<PathBuf> = event.map(|e| e.paths).unwrap_or_default();
                 while let Ok(event) = rx.recv_timeout(DEBOUNCE) {
                     if is_change(&event) {
+                        read += 1;
                         changed.extend(event.map(|e| e.paths).unwrap_or_default());
                     }
                 }
-                let bump = || {
-                    *generation.number.lock().expect("no panic while locked") += 1;
-                    generation.changed.notify_all();
-                };
                 let start = std::time::Instant::now();
                 match rebuild_pages(&mut site, &paths, &out, &changed) {
                     Ok(true) => {
                         println!("rewrote the changed page in {} ms", start.elapsed().as_millis());
-                        bump();
-                        // The print page holds every page's text: bring it up to date after
-                        // the page the author is looking at.
-                        if let Err(error) =
-                            site.render_print_page().and_then(|o| write_file(&out.join(&o.path), &o.bytes))
-                        {
-                            eprintln!("error: {}", chain(&error));
-                        }
+                        generation.bump(true, false);
+                        print_stale = true;
                         continue;
                     }
                     Ok(false) => {}
@@ -115,7 +157,7 @@ pub fn run(paths: &Paths, port: u16) -> Result<()> {
                         site = new_site;
                         print_stale = false;
                         println!("rebuilt {} pages in {} ms", report.pages, report.elapsed.as_millis());
-                        bump();
+                        generation.bump(true, true);
                     }
                     Err(error) => eprintln!("error: {}\n(still serving the last good build)", chain(&error)),
                 }
@@ -165,16 +207,24 @@ fn respond(request: tiny_http::Request, out: &Path, generation: &Generation) {
     let url = request.url().to_owned();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     if path == "/__livereload" {
-        let since: u64 = query.strip_prefix("since=").and_then(|s| s.parse().ok()).unwrap_or(0);
-        let number = generation.number.lock().expect("no panic while locked");
-        let (number, _) = generation
+        let (mut since, mut print) = (0, false);
+        for (key, value) in query.split('&').filter_map(|pair| pair.split_once('=')) {
+            match key {
+                "since" => since = value.parse().unwrap_or(0),
+                "of" => print = value == "print",
+                _ => {}
+            }
+        }
+        let of = move |numbers: &Numbers| if print { numbers.print } else { numbers.site };
+        let numbers = generation.numbers.lock().expect("no panic while locked");
+        let (numbers, _) = generation
             .changed
-            .wait_timeout_while(number, LONG_POLL, |n| *n == since)
+            .wait_timeout_while(numbers, LONG_POLL, |numbers| of(numbers) == since)
             .expect("no panic while locked");
-        let _ = request.respond(tiny_http::Response::from_string(number.to_string()));
+        let _ = request.respond(tiny_http::Response::from_string(of(&numbers).to_string()));
         return;
     }
-    let number = *generation.number.lock().expect("no panic while locked");
+    let numbers = *generation.numbers.lock().expect("no panic while locked");
     let (status, file) = match resolve(out, path) {
         Some(file) => (200, file),
         None => (404, out.join("404.html")),
@@ -185,7 +235,9 @@ fn respond(request: tiny_http::Request, out: &Path, generation: &Generation) {
     };
     let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("");
     if extension == "html" {
-        let script = RELOAD_SCRIPT.replace("GENERATION", &number.to_string());
+        let (of, number) =
+            if file == out.join(PRINT_PAGE) { ("print", numbers.print) } else { ("site", numbers.site) };
+        let script = RELOAD_SCRIPT.replace("OF", of).replace("GENERATION", &number.to_string());
         let text = String::from_utf8_lossy(&bytes);
         bytes = match text.rfind("</body>") {
             Some(at) => format!("{}{script}{}", &text[..at], &text[at..]).into_bytes(),

@@ -2,6 +2,8 @@
 //! rendered Markdown. Pure: nothing here reads or writes a file or renders a template, so the
 //! shape of every page's context is decided in one place and can be tested without a site.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::config::SiteConfig;
@@ -33,7 +35,11 @@ struct GuideView {
     title: String,
     url: String,
     total: usize,
-    steps: Vec<StepLink>,
+    /// Left out for templates that never list the steps (see [`crate::templates::Templates`]):
+    /// on a 10,000-page corpus of 200-step guides, making and converting every page's list was
+    /// a fifth of the light build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steps: Option<Vec<StepLink>>,
 }
 
 /// Where a step is in its guide.
@@ -81,7 +87,8 @@ struct PrintStep {
 #[derive(Serialize)]
 struct FormView<'a> {
     schema: &'a form::Schema,
-    json: &'a str,
+    /// Each page's part of the contract as JSON, by page (form::Schema::page_contracts).
+    json: &'a BTreeMap<&'static str, String>,
     version: &'a str,
     version_field: &'static str,
 }
@@ -115,9 +122,16 @@ pub fn template_of(kind: PageKind) -> (&'static str, &'static str) {
     }
 }
 
-/// The context of the content page `index`, whose body rendered as `html`. `form_json` is the
-/// form's contract as JSON, when the content has a form.
-pub fn page<'a>(content: &'a Content, index: usize, html: String, form_json: Option<&'a str>) -> Context<'a> {
+/// The context of the content page `index`, whose body rendered as `html`. `form_json` is each
+/// page's part of the form's contract as JSON, when the content has a form; `steps` whether the
+/// page's template lists its guide's steps.
+pub fn page<'a>(
+    content: &'a Content,
+    index: usize,
+    html: String,
+    form_json: Option<&'a BTreeMap<&'static str, String>>,
+    steps: bool,
+) -> Context<'a> {
     let page = &content.pages[index];
     let from_dir = dir_of(&page.output);
     let guide = content.guide_of(index).map(|g| {
@@ -126,19 +140,20 @@ pub fn page<'a>(content: &'a Content, index: usize, html: String, form_json: Opt
             title: overview.title.clone(),
             url: relative(from_dir, &overview.output),
             total: g.steps.len(),
-            steps: g
-                .steps
-                .iter()
-                .map(|&s| {
-                    let step = &content.pages[s];
-                    StepLink {
-                        number: step.step.expect("steps have numbers"),
-                        title: step.title.clone(),
-                        url: relative(from_dir, &step.output),
-                        current: s == index,
-                    }
-                })
-                .collect(),
+            steps: steps.then(|| {
+                g.steps
+                    .iter()
+                    .map(|&s| {
+                        let step = &content.pages[s];
+                        StepLink {
+                            number: step.step.expect("steps have numbers"),
+                            title: step.title.clone(),
+                            url: relative(from_dir, &step.output),
+                            current: s == index,
+                        }
+                    })
+                    .collect()
+            }),
         }
     });
     let step = match (page.kind, content.guide_of(index)) {
@@ -191,11 +206,14 @@ pub fn page<'a>(content: &'a Content, index: usize, html: String, form_json: Opt
 /// then the other pages in the content's order, each guide followed by its steps (pages with a
 /// template of their own are left out); `render` gives each page's body for the place it takes.
 /// Heading ids are prefixed per page so they stay unique.
-pub fn print<'a>(content: &'a Content, mut render: impl FnMut(&Page, Target<'_>) -> String) -> Context<'a> {
+pub fn print<'a>(
+    content: &'a Content,
+    mut render: impl FnMut(&'a Page, Target<'_>) -> String,
+) -> Context<'a> {
     let section_id = |page: &Page| page.output.trim_end_matches(".html").replace('/', "-");
     // Print headings: h1 the page, h2 each section, h3 each step; the pages' own `##`
     // headings move down under them.
-    let mut body = |page: &Page, heading_shift: u8| {
+    let mut body = |page: &'a Page, heading_shift: u8| {
         let prefix = format!("{}-", section_id(page));
         render(page, Target { from_dir: "", id_prefix: &prefix, heading_shift })
     };
@@ -289,26 +307,23 @@ pub fn sitemap<'p>(base: &str, site_paths: impl Iterator<Item = &'p str>) -> Sit
 /// top-level pages, with `current` (and its guide) marked.
 fn nav(content: &Content, from_dir: &str, current: Option<usize>) -> Vec<Link> {
     let current_guide = current.and_then(|i| content.guide_of(i)).map(|g| g.index);
-    let mut nav = Vec::new();
-    for (i, page) in content.pages.iter().enumerate() {
-        let (rank, title) = match page.kind {
-            PageKind::Home => (0, "Accueil".to_owned()),
-            PageKind::Guide => (1, page.title.clone()),
-            PageKind::Plain if dir_of(&page.output).is_empty() => (2, page.title.clone()),
-            PageKind::Plain | PageKind::Step => continue,
-        };
-        let is_current = if current == Some(i) {
-            Some("page")
-        } else if current_guide == Some(i) {
-            Some("true")
-        } else {
-            None
-        };
-        nav.push((rank, Link { title, url: relative(from_dir, &page.output), current: is_current }));
-    }
-    nav.sort_by_key(|(rank, _)| *rank);
     // The print page is linked from every page's footer rather than the menu.
-    nav.into_iter().map(|(_, link)| link).collect()
+    content
+        .menu
+        .iter()
+        .map(|&i| {
+            let page = &content.pages[i];
+            let title = if page.kind == PageKind::Home { "Accueil".to_owned() } else { page.title.clone() };
+            let is_current = if current == Some(i) {
+                Some("page")
+            } else if current_guide == Some(i) {
+                Some("true")
+            } else {
+                None
+            };
+            Link { title, url: relative(from_dir, &page.output), current: is_current }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -373,7 +388,8 @@ mod tests {
                 ]),
             ),
         ] {
-            let context = serde_json::to_value(page(&content, index(&content, source), String::new(), None));
+            let context =
+                serde_json::to_value(page(&content, index(&content, source), String::new(), None, true));
             assert_eq!(context.unwrap()["nav"], expected, "{source}");
         }
     }
@@ -395,7 +411,8 @@ mod tests {
             ("guide/_index.md", Value::Null),
         ] {
             let context =
-                serde_json::to_value(page(&content, index(&content, source), String::new(), None)).unwrap();
+                serde_json::to_value(page(&content, index(&content, source), String::new(), None, true))
+                    .unwrap();
             let step = &context["step"];
             let found = if step.is_null() {
                 Value::Null
@@ -409,6 +426,23 @@ mod tests {
         }
     }
 
+    // A step's guide lists its steps, the page's own marked, only for a template that lists them.
+    #[test]
+    fn steps_listed_only_when_the_template_lists_them() {
+        let (_dir, content) = content("");
+        for (steps, expected) in
+            [(true, json!([["01.html", false], ["02.html", true], ["03.html", false]])), (false, Value::Null)]
+        {
+            let context = page(&content, index(&content, "guide/02.md"), String::new(), None, steps);
+            let guide = &serde_json::to_value(context).unwrap()["guide"];
+            let found = guide["steps"]
+                .as_array()
+                .map(|list| list.iter().map(|s| json!([s["url"], s["current"]])).collect::<Vec<_>>());
+            assert_eq!(found.map_or(Value::Null, Value::from), expected, "steps: {steps}");
+            assert_eq!(guide["total"], 3, "the count is always there");
+        }
+    }
+
     // With a base URL, pages get a canonical address and the 404 page absolute links.
     #[test]
     fn base_url_makes_canonical_and_absolute_links() {
@@ -417,8 +451,13 @@ mod tests {
             ("base_url = \"https://p.fr/g\"\n", json!("https://p.fr/g/guide/"), "https://p.fr/g/index.html"),
         ] {
             let (_dir, content) = content(settings);
-            let guide =
-                serde_json::to_value(page(&content, index(&content, "guide/_index.md"), String::new(), None));
+            let guide = serde_json::to_value(page(
+                &content,
+                index(&content, "guide/_index.md"),
+                String::new(),
+                None,
+                true,
+            ));
             assert_eq!(guide.unwrap()["page"]["canonical"], canonical, "{settings:?}");
             let missing = serde_json::to_value(not_found(&content)).unwrap();
             assert_eq!(missing["nav"][0]["url"], not_found_home, "{settings:?}");

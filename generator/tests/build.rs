@@ -176,6 +176,46 @@ fn base_url_adds_sitemap() {
     );
 }
 
+// The print page, the 404 page and the sitemap are each made only when the templates have
+// theirs, so a set without them (like the benchmark's light set) builds the content's pages.
+#[test]
+fn pages_the_generator_adds_follow_their_templates() {
+    let added = ["imprimer.html", "404.html", "sitemap.xml"];
+    let light = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/light");
+    for (name, removed, absent) in [
+        ("the site's templates", &[][..], &[][..]),
+        ("no print page", &["print.html"], &["imprimer.html"]),
+        ("no 404 page", &["404.html"], &["404.html"]),
+        ("no sitemap", &["sitemap.xml"], &["sitemap.xml"]),
+        ("the benchmark's light set", &[], &added[..]),
+    ] {
+        let f = Fixture::new();
+        f.write("content/site.toml", &format!("{SITE_TOML}base_url = \"https://pass.example.fr/\"\n"));
+        let mut paths = f.copy_templates(|_, text| text);
+        if name == "the benchmark's light set" {
+            paths.templates = light.clone();
+        }
+        for template in removed {
+            std::fs::remove_file(paths.templates.join(template)).unwrap();
+        }
+        let report = build(&paths, &f.out()).unwrap();
+        assert_eq!(report.pages, 5 + added.len() - absent.len(), "{name}");
+        assert!(f.out().join("guide/01-a.html").is_file(), "{name}");
+        for page in added {
+            assert_eq!(f.out().join(page).exists(), !absent.contains(&page), "{name}: {page}");
+        }
+        if !absent.contains(&"sitemap.xml") {
+            let listed = f.read_out("sitemap.xml").contains("imprimer.html");
+            assert_eq!(
+                listed,
+                !absent.contains(&"imprimer.html"),
+                "{name}: the sitemap lists the print page"
+            );
+        }
+        assert_eq!(check(&paths).unwrap(), report.pages, "{name}: `check` counts the same pages");
+    }
+}
+
 // Two builds of the same input give byte-identical sites.
 #[test]
 fn builds_are_reproducible() {
@@ -195,13 +235,14 @@ fn builds_are_reproducible() {
     for bundle in ["static/form.js", "static/photo-tool.js"] {
         let bytes = &one[Path::new(bundle)];
         assert_eq!(bytes, &two[Path::new(bundle)], "{bundle} differs between builds");
-        let header = format!("// {bundle}, joined by the generator from templates/scripts/");
+        let header = format!("// {bundle}, joined and minified by the generator from templates/scripts/");
         assert!(String::from_utf8_lossy(bytes).starts_with(&header), "{bundle}");
     }
 }
 
-// Each script of `static/` is its parts of `templates/scripts/`, in the manifest's order, in one
-// strict wrapper; the parts themselves are not shipped, and each page loads its one script.
+// Each script of `static/` is its parts of `templates/scripts/`, in the manifest's order, minified
+// (the wrapper of parts that declare nothing goes); the parts themselves are not shipped, and
+// each page loads its one script.
 #[test]
 fn scripts_are_joined_from_their_parts() {
     let f = Fixture::new();
@@ -214,19 +255,13 @@ fn scripts_are_joined_from_their_parts() {
     for (bundle, expected) in [
         (
             "static/form.js",
-            "// static/form.js, joined by the generator from templates/scripts/ (bundles.toml): image.js, form.js.\n\
-             (() => {\n'use strict';\n\
-             // templates/scripts/image.js\nimage();\n\
-             // templates/scripts/form.js\nform();\n\
-             })();\n",
+            "// static/form.js, joined and minified by the generator from templates/scripts/ (bundles.toml): image.js, form.js.\n\
+             image(),form();\n",
         ),
         (
             "static/photo-tool.js",
-            "// static/photo-tool.js, joined by the generator from templates/scripts/ (bundles.toml): image.js, photo-tool.js.\n\
-             (() => {\n'use strict';\n\
-             // templates/scripts/image.js\nimage();\n\
-             // templates/scripts/photo-tool.js\ntool();\n\
-             })();\n",
+            "// static/photo-tool.js, joined and minified by the generator from templates/scripts/ (bundles.toml): image.js, photo-tool.js.\n\
+             image(),tool();\n",
         ),
     ] {
         assert_eq!(f.read_out(bundle), expected, "{bundle}");
@@ -234,7 +269,7 @@ fn scripts_are_joined_from_their_parts() {
     let shipped: Vec<PathBuf> = tree(&f.out().join("static")).into_keys().collect();
     assert_eq!(
         shipped,
-        ["form.js", "icon.svg", "photo-tool.js", "print.css", "style.css"].map(PathBuf::from)
+        ["form.css", "form.js", "icon.svg", "photo-tool.js", "print.css", "style.css"].map(PathBuf::from)
     );
     for (page, script) in [("demande.html", "form.js"), ("reduire.html", "photo-tool.js")] {
         let html = f.read_out(page);
@@ -747,4 +782,25 @@ fn display_name_and_form_name_stay_apart() {
             "{name}: {footer}"
         );
     }
+}
+
+// The print page's rewrite that gives way leaves the last one whole and no part file; one that
+// runs to its end holds the changed page.
+#[test]
+fn print_rewrite_gives_way_or_completes() {
+    let f = Fixture::new();
+    let (mut site, _) = generator::site::build_site(&f.paths(), &f.out()).unwrap();
+    let before = f.read_out("imprimer.html");
+    f.write(
+        "content/autre.md",
+        "+++\ntitle = \"Autre page\"\ndescription = \"Une page simple.\"\n+++\n\n## Perte\n\nTexte changé.\n",
+    );
+    site.render_changed(Path::new("autre.md")).unwrap().expect("a body change alone");
+    assert!(!site.write_print_page(&f.out(), &|| true).unwrap(), "gave way before its first chunk");
+    assert_eq!(f.read_out("imprimer.html"), before);
+    let names: Vec<_> = std::fs::read_dir(f.out()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!names.iter().any(|n| n.to_string_lossy().ends_with(".part")), "{names:?}");
+    assert!(site.write_print_page(&f.out(), &|| false).unwrap());
+    let after = f.read_out("imprimer.html");
+    assert!(after.contains("Texte changé.") && !before.contains("Texte changé."));
 }

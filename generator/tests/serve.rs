@@ -68,21 +68,29 @@ fn serve_rebuilds_and_reloads() {
 
     let (status, home) = wait_for("the server", || get(port, "/"));
     assert_eq!(status, 200);
-    assert!(home.contains("Version une.") && home.contains("/__livereload?since="), "{home}");
+    assert!(home.contains("Version une.") && home.contains("/__livereload?of=site&since="), "{home}");
     assert_eq!(get(port, "/nulle-part.html").unwrap().0, 404);
     assert_eq!(get(port, "/static/style.css").unwrap().0, 200);
 
-    // A long poll at generation 1 answers once the change is rebuilt.
-    let poll = std::thread::spawn(move || get(port, "/__livereload?since=1"));
+    // The print page waits on its own number, which a page's rewrite alone does not change.
+    let print = get(port, "/imprimer.html").unwrap().1;
+    assert!(print.contains("/__livereload?of=print&since=") && print.contains("var g=1;"), "{print}");
+
+    // A long poll at generation 1 answers once the change is rebuilt; the print page's answers
+    // once it was written anew, after the author's pause, and then holds the change.
+    let poll = std::thread::spawn(move || get(port, "/__livereload?of=site&since=1"));
+    let print_poll = std::thread::spawn(move || get(port, "/__livereload?of=print&since=1"));
     std::thread::sleep(Duration::from_millis(200));
     std::fs::write(content.join("index.md"), "+++\ntitle = \"Accueil\"\n+++\n\nVersion deux.\n").unwrap();
     let (_, generation) = poll.join().unwrap().unwrap();
     assert_ne!(generation, "1", "the reload endpoint announces the new build");
     assert!(get(port, "/index.html").unwrap().1.contains("Version deux."));
-    wait_for("the print page", || get(port, "/imprimer.html").filter(|(_, b)| b.contains("Version deux.")));
+    let (_, print_generation) = print_poll.join().unwrap().unwrap();
+    assert_eq!(print_generation, "2", "the print page's rewrite is announced once");
+    assert!(get(port, "/imprimer.html").unwrap().1.contains("Version deux."), "the print page follows");
 
     // A new title reaches other pages (the menu), which takes a full build.
-    let poll = std::thread::spawn(move || get(port, &format!("/__livereload?since={generation}")));
+    let poll = std::thread::spawn(move || get(port, &format!("/__livereload?of=site&since={generation}")));
     std::thread::sleep(Duration::from_millis(200));
     std::fs::write(content.join("index.md"), "+++\ntitle = \"Bienvenue\"\n+++\n\nVersion trois.\n").unwrap();
     poll.join().unwrap().unwrap();

@@ -1,8 +1,9 @@
 // crop.js: the frame in which the student places the photo at 35:45. Owns #cadrage (shown once
 // a photo is ready), the photo inside #cadre (dragged with a finger or the mouse, pinched,
 // zoomed with the wheel, moved with the arrow keys and the buttons), the zoom range #zoom and
-// the hidden input #recadrage, which carries the frame as `x,y,w,h` in pixels of the uploaded
-// photo. Apart because it is the page's one piece of direct manipulation, with its own state
+// the hidden input #recadrage, which carries the frame as `x,y,w,h` in pixels of the photo shown
+// (photo.js's working copy; the send uploads that frame cut from the original, with the crop that
+// describes it instead, and this frame only when the cut cannot be made). Apart because it is the page's one piece of direct manipulation, with its own state
 // (zoom, centre, pointers), and knows nothing of where the photo came from.
 //
 // The frame's geometry is the function's (form/src/framing.rs), through rules.js: it opens on

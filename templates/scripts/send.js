@@ -1,7 +1,9 @@
 // send.js: sending the request with fetch, and what its answer means. Owns the submit of the
 // form (a second click while a send is on its way, or while the photo is still being prepared,
-// does nothing), the button #envoyer and the status line #envoi-etat, weighing the body before it
-// goes, and turning each answer into the receipt, the fields' errors or one message at the top.
+// does nothing), the button #envoyer and the status line #envoi-etat, the body (the fields, and in
+// place of the chosen file and #recadrage the photo's upload for the frame, photo.upload),
+// weighing it before it goes, and turning each answer into the receipt, the fields' errors or one
+// message at the top.
 // Apart because it is the one place the page talks to the function, and the only one that
 // knows the function's answers (201 or 200 with a dossier, 422 with errors by field, 409, 403,
 // 503, anything else, or no answer at all).
@@ -60,7 +62,9 @@ function makeSend({ form, contract, rules, image, errors, photo, storage, receip
     status.textContent = pageTexts.sending;
     const data = new FormData(form);
     data.delete('photo');
-    data.append('photo', photo.blob(), 'photo.jpg');
+    const upload = await photo.upload(String(data.get('recadrage') || ''));
+    data.set('recadrage', upload.crop);
+    data.append('photo', upload.blob, 'photo.jpg');
     // Weighed before it goes: AWS would refuse a larger body in English, after the whole upload.
     const size = await bodySize(data);
     if (size > max_body_bytes) {

@@ -1,9 +1,17 @@
 // wiring.js: the request form's start, last of its bundle (bundles.toml). Owns reading the
 // contract the generator wrote into the page (<script type="application/json" id="form-schema">,
-// form::Schema::contract_json), building the parts from it, attaching every event listener and
-// timer, and the form's data-state (empty | error | sending | receipt), which several parts set.
+// the form page's part of form::Schema::page_contracts), building the parts from it, loading the
+// photo's parts, attaching every event listener and timer, and the form's data-state (empty |
+// error | sending | receipt), which several parts set.
 // Apart so that no other part starts anything: each part is a factory that takes what it needs,
 // and this is the one place where they meet and where the page's life begins.
+//
+// The photo's parts (photo, crop, preview, webcam) are another bundle, static/form-photo.js,
+// named by the form's data-photo-script: inserted as a classic <script> the first time a photo is
+// chosen or the webcam asked for, and built when it has run (photo-parts.js). Until then the form
+// works without them: its checks say a photo is missing, and a send waits for the photo being
+// loaded. Should the bundle fail to load (a server gone), the form posts as plain HTML, as
+// without JavaScript.
 //
 // Without JavaScript, in a browser too old for this script, or with a page whose contract lacks
 // a part this script reads, nothing starts: the form posts as plain HTML and the function
@@ -13,7 +21,7 @@
 function startForm() {
   const form = document.getElementById('form-demande');
   const contractScript = document.getElementById('form-schema');
-  if (!form || !contractScript || !window.fetch || !window.FormData || !window.Blob || !''.normalize) return;
+  if (!form || !contractScript || !form.dataset.photoScript || !window.fetch || !window.FormData || !window.Blob || !''.normalize) return;
   let contract;
   let rules;
   try {
@@ -35,25 +43,29 @@ function startForm() {
   });
 
   const image = makeImage({ rules, formats: contract.formats });
-  const crop = makeCrop({ contract, rules });
+  /** The photo's parts once built ({ crop, preview, photo, webcam }), null before. */
+  let parts = null;
+  /** Their loading, once asked for: resolves to them, rejects when the bundle did not come. */
+  let loading = null;
+  /** Set when the photo's bundle could not be loaded: the form then posts as plain HTML. */
+  let plain = false;
   const errors = makeErrors({
     form,
     contract,
     rules,
     state,
-    hasPhoto: () => photo.isReady(),
-    photoFocus: () => (crop.isShown() ? crop.frame : null),
+    hasPhoto: () => Boolean(parts) && parts.photo.isReady(),
+    photoFocus: () => (parts && parts.crop.isShown() ? parts.crop.frame : null),
   });
   const storage = makeStorage({ form, fieldNames: errors.fieldNames, keepMs: contract.limits.keep_ms });
-  const preview = makePreview({ form, contract, image, crop });
-  const photo = makePhoto({ contract, rules, image, errors, crop, preview });
-  const webcam = makeWebcam({
-    contract,
-    errors,
-    async onShot(canvas, width, height) {
-      await photo.useShot(canvas, width, height);
-      if (photo.isReady()) crop.focus();
-    },
+  /**
+   * The photo as the send sees it, whether its parts have come or not: a photo being loaded is
+   * one being prepared, which the send waits for.
+   */
+  const photo = Object.freeze({
+    isReady: () => Boolean(parts) && parts.photo.isReady(),
+    pending: () => (parts ? parts.photo.pending() : loading && loading.then((p) => p.photo.pending(), () => null)),
+    upload: (frame) => parts.photo.upload(frame),
   });
   const receipt = makeReceipt({
     form,
@@ -63,8 +75,9 @@ function startForm() {
     errors,
     state,
     onReset() {
-      webcam.close();
-      photo.clear();
+      if (!parts) return;
+      parts.webcam.close();
+      parts.photo.clear();
     },
   });
   const send = makeSend({ form, contract, rules, image, errors, photo, storage, receipt, state });
@@ -77,57 +90,100 @@ function startForm() {
   form.addEventListener('change', () => storage.saveValues());
   $('form-summary').addEventListener('click', errors.onSummaryClick);
 
-  // The photo, chosen or taken with the phone's camera: the webcam closes.
+  /** The photo's parts, loaded and built the first time they are asked for. */
+  function photoParts() {
+    if (loading) return loading;
+    loading = new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = form.dataset.photoScript;
+      script.onload = () => (window.formPhotoParts ? resolve(window.formPhotoParts) : reject(new Error('no photo parts')));
+      script.onerror = reject;
+      document.head.append(script);
+    }).then(buildPhotoParts); // a part that throws while built is a bundle that did not come
+    loading.catch(() => {
+      // Without its photo code the page cannot prepare a photo: the browser sends the file
+      // chosen, with its own checks, and the function frames it.
+      plain = true;
+      form.noValidate = false;
+    });
+    return loading;
+  }
+
+  /** Builds the photo's parts from the bundle's factories and attaches their listeners. */
+  function buildPhotoParts({ makePhoto, makeCrop, makePreview, makeWebcam }) {
+    const crop = makeCrop({ contract, rules });
+    const preview = makePreview({ form, contract, image, crop });
+    const photo = makePhoto({ contract, rules, image, errors, crop, preview });
+    const webcam = makeWebcam({
+      contract,
+      errors,
+      async onShot(canvas, width, height) {
+        await photo.useShot(canvas, width, height);
+        if (photo.isReady()) crop.focus();
+      },
+    });
+
+    // The crop frame.
+    const frame = crop.frame;
+    frame.addEventListener('pointerdown', crop.onPointerDown);
+    frame.addEventListener('pointermove', crop.onPointerMove);
+    frame.addEventListener('pointerup', crop.onPointerEnd);
+    frame.addEventListener('pointercancel', crop.onPointerEnd);
+    frame.addEventListener('wheel', crop.onWheel, { passive: false });
+    frame.addEventListener('keydown', crop.onKeyDown);
+    crop.zoomRange.addEventListener('input', () => crop.zoomTo(Number(crop.zoomRange.value)));
+    $('zoom-plus').addEventListener('click', () => crop.zoomBy(1));
+    $('zoom-moins').addEventListener('click', () => crop.zoomBy(-1));
+    $('recentrer').addEventListener('click', () => crop.reset());
+    for (const button of $('cadrage').querySelectorAll('[data-dx]')) {
+      button.addEventListener('click', () => crop.moveBy(Number(button.dataset.dx), Number(button.dataset.dy)));
+    }
+    // Each move of the frame by the student: the preview asks for advice on it once it settles. A
+    // drag is one move, from the finger down (nothing moves the frame under it) to the finger up.
+    frame.addEventListener('pointerdown', preview.touch);
+    frame.addEventListener('pointerup', preview.moved);
+    frame.addEventListener('pointercancel', preview.moved);
+    frame.addEventListener('wheel', preview.moved, { passive: true });
+    frame.addEventListener('keydown', (event) => event.defaultPrevented && preview.moved());
+    crop.zoomRange.addEventListener('input', preview.moved);
+    for (const button of $('cadrage').querySelectorAll('button')) button.addEventListener('click', preview.moved);
+    if (window.ResizeObserver) new ResizeObserver(() => crop.render()).observe(frame);
+    else window.addEventListener('resize', () => crop.render());
+
+    // The webcam's own buttons, shown once it is open.
+    $('webcam-prendre').addEventListener('click', webcam.shoot);
+    $('webcam-annuler').addEventListener('click', () => {
+      webcam.close();
+      $('webcam-ouvrir').focus();
+    });
+    parts = { crop, preview, photo, webcam };
+    return parts;
+  }
+
+  // The photo, chosen or taken with the phone's camera (the webcam closes), or the webcam opened:
+  // each the first time loads the photo's parts.
   const photoInput = $('photo');
   const cameraInput = $('photo-camera');
   photoInput.addEventListener('change', () => {
-    if (!photoInput.files || !photoInput.files[0]) return;
-    webcam.close();
-    photo.useFile(photoInput.files[0]);
+    const file = photoInput.files && photoInput.files[0];
+    if (!file) return;
+    photoParts().then((p) => {
+      p.webcam.close();
+      p.photo.useFile(file);
+    }, () => {});
   });
   cameraInput.addEventListener('change', () => {
-    if (!cameraInput.files || !cameraInput.files[0]) return;
-    webcam.close();
-    photo.useCameraFile(cameraInput.files[0]);
+    const file = cameraInput.files && cameraInput.files[0];
+    if (!file) return;
+    photoParts().then((p) => {
+      p.webcam.close();
+      p.photo.useCameraFile(file);
+    }, () => {});
   });
-
-  // The crop frame.
-  const frame = crop.frame;
-  frame.addEventListener('pointerdown', crop.onPointerDown);
-  frame.addEventListener('pointermove', crop.onPointerMove);
-  frame.addEventListener('pointerup', crop.onPointerEnd);
-  frame.addEventListener('pointercancel', crop.onPointerEnd);
-  frame.addEventListener('wheel', crop.onWheel, { passive: false });
-  frame.addEventListener('keydown', crop.onKeyDown);
-  crop.zoomRange.addEventListener('input', () => crop.zoomTo(Number(crop.zoomRange.value)));
-  $('zoom-plus').addEventListener('click', () => crop.zoomBy(1));
-  $('zoom-moins').addEventListener('click', () => crop.zoomBy(-1));
-  $('recentrer').addEventListener('click', () => crop.reset());
-  for (const button of $('cadrage').querySelectorAll('[data-dx]')) {
-    button.addEventListener('click', () => crop.moveBy(Number(button.dataset.dx), Number(button.dataset.dy)));
-  }
-  // Each move of the frame by the student: the preview asks for advice on it once it settles. A
-  // drag is one move, from the finger down (nothing moves the frame under it) to the finger up.
-  frame.addEventListener('pointerdown', preview.touch);
-  frame.addEventListener('pointerup', preview.moved);
-  frame.addEventListener('pointercancel', preview.moved);
-  frame.addEventListener('wheel', preview.moved, { passive: true });
-  frame.addEventListener('keydown', (event) => event.defaultPrevented && preview.moved());
-  crop.zoomRange.addEventListener('input', preview.moved);
-  for (const button of $('cadrage').querySelectorAll('button')) button.addEventListener('click', preview.moved);
-  if (window.ResizeObserver) new ResizeObserver(() => crop.render()).observe(frame);
-  else window.addEventListener('resize', () => crop.render());
-
-  // The webcam.
-  $('webcam-ouvrir').addEventListener('click', webcam.open);
-  $('webcam-prendre').addEventListener('click', webcam.shoot);
-  $('webcam-annuler').addEventListener('click', () => {
-    webcam.close();
-    $('webcam-ouvrir').focus();
-  });
+  $('webcam-ouvrir').addEventListener('click', () => photoParts().then((p) => p.webcam.open(), () => {}));
 
   // Sending, and the receipt.
-  form.addEventListener('submit', send.onSubmit);
+  form.addEventListener('submit', (event) => plain || send.onSubmit(event));
   $('recu-copier').addEventListener('click', receipt.copyNumber);
   $('recu-renvoyer').addEventListener('click', receipt.resendMail);
   $('recu-imprimer').addEventListener('click', () => window.print());

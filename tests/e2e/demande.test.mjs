@@ -280,13 +280,18 @@ async function send(page, crop) {
   const formUrl = page.url();
   await page.click('#envoyer');
   const body = (await request).postDataBuffer();
-  assert.equal(multipartField(body, 'recadrage'), crop, 'the crop sent is the one dragged to');
+  // The frame dragged to goes cut from the original (photo.js), its crop naming the whole of it.
+  assert.match(multipartField(body, 'recadrage') ?? '', /^0,0,\d+,\d+$/, 'the crop sent is the whole upload');
+  assert.equal(await page.inputValue('#recadrage'), crop, 'the frame is the one dragged to');
   assert.match(multipartField(body, 'submission_id') ?? '', /^[0-9a-f-]{32,36}$/, 'a submission id is sent');
   return receiptNumber(page, formUrl);
 }
 
-/** The size of the photo the page uploads: the original reduced to 1600 px on its longest side. */
-const REDUCED = { width: 1600, height: 1200 };
+/**
+ * The size of the photo the page uploads: the frame the photo opens on (its full height) cut from
+ * the 3264×2448 original, 1903×2448, reduced to the frame upload's 1,061 rows (limits.frame_upload).
+ */
+const UPLOADED = { width: 825, height: 1061 };
 
 describe('the request form, end to end', () => {
   // The empty form: nothing wrong in the page, nothing for axe-core to report.
@@ -311,7 +316,7 @@ describe('the request form, end to end', () => {
       await screenshots(page, 'form-photo');
       await assertAccessible(page, 'the filled form with its photo in the frame');
       const dossier = await send(page, crop);
-      await assertStored(dossier, STUDENT, REDUCED);
+      await assertStored(dossier, STUDENT, UPLOADED);
       assert.equal((await page.textContent('#slip-numero')).trim(), dossier, 'the slip carries the number');
       assert.equal((await page.textContent('#slip-nom')).trim(), STUDENT.nom);
       const mailText = () => page.textContent('#recu-courriel-texte');
@@ -340,7 +345,7 @@ describe('the request form, end to end', () => {
       const student = { ...STUDENT, prenom: 'Inès', email: 'ines.dupre@example.org' };
       const dossier = await send(page, await prepare(page, student));
       assert.ok(page.url().startsWith('file:'), `the receipt is shown in the page itself, not at ${page.url()}`);
-      await assertStored(dossier, student, REDUCED);
+      await assertStored(dossier, student, UPLOADED);
       await screenshots(page, 'file-receipt');
       assertClean(record);
     } finally {
@@ -413,7 +418,7 @@ describe('the request form, end to end', () => {
       const formUrl = page.url();
       await page.click('#envoyer');
       const dossier = await receiptNumber(page, formUrl);
-      await assertStored(dossier, { ...student, code_postal: '63100' }, REDUCED);
+      await assertStored(dossier, { ...student, code_postal: '63100' }, UPLOADED);
       assertClean(record);
     } finally {
       await context.close();
@@ -750,7 +755,7 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
       page.route(`${stack.siteOrigin}/demande.html`, async (route) => {
         const response = await route.fetch();
         const html = await response.text();
-        const limited = html.replace(/"max_body_bytes":\d+/, '"max_body_bytes":200000');
+        const limited = html.replace(/"max_body_bytes":\d+/, '"max_body_bytes":20000');
         assert.notEqual(limited, html, 'the page’s contract carries max_body_bytes');
         await route.fulfill({ response, body: limited });
       });
@@ -763,7 +768,7 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
       await page.click('#envoyer');
       await page.waitForSelector('#form-demande[data-state="error"]', { state: 'attached' });
       const message = (await page.textContent('#photo-error')).trim();
-      assert.match(message, /^Avec cette photo, votre demande pèse [\d,]+\u00a0?\s?[KM]o\u202f: c’est plus que les 200\u202fKo acceptés à l’envoi/);
+      assert.match(message, /^Avec cette photo, votre demande pèse [\d,]+\u00a0?\s?[KM]o\u202f: c’est plus que les 20\u202fKo acceptés à l’envoi/);
       assert.equal(await page.evaluate(() => document.activeElement.id), 'form-summary', 'focus on the summary');
       assert.equal((await page.textContent('#form-summary-list')).trim(), message, 'listed in the summary');
       assert.equal(posts.length, 0, 'nothing sent');

@@ -161,7 +161,7 @@ export async function startStack() {
     const pointed = settings.replace(/^form_endpoint\s*=.*$/m, `form_endpoint = "${ready.handler}"`);
     if (pointed === settings) throw new Error('no `form_endpoint = ...` line in content/site.toml');
     writeFileSync(siteToml, pointed);
-    await run('cargo', ['run', '--quiet', '--release', '-p', 'generator', '--', 'build', '--content', content, '--out', siteDir], {
+    await run('cargo', ['run', '--quiet', '-p', 'generator', '--', 'build', '--content', content, '--out', siteDir], {
       cwd: repoRoot,
     });
 

@@ -24,7 +24,7 @@ export function siteDir() {
   if (!existsSync(path.join(dir, 'index.html'))) {
     throw new Error(
       `no built site at \`${dir}\` (no index.html): build it first with ` +
-        '`cargo run --release -p generator -- build --out DIR` and set SITE_DIR=DIR, ' +
+        '`cargo run -p generator -- build --out DIR` and set SITE_DIR=DIR, ' +
         'or run `scripts/test`, which does both',
     );
   }

@@ -7,6 +7,7 @@
 // Also: no field's HTML `pattern` (what the browser checks when the script does not run) blocks
 // a value the rules accept.
 
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -19,8 +20,9 @@ import { assertNoProblems, htmlPages, repoRoot, siteDir } from '../lib/site.mjs'
 const CONTRACT_ID = 'form-schema';
 
 /**
- * The contract the site's pages carry: the JSON in `<script type="application/json"
- * id="form-schema">` (the form page's, and the photo tool's, which must be the same).
+ * The contract the site's form pages carry: the JSON in `<script type="application/json"
+ * id="form-schema">` with the fields' rules (the photo tool carries only its own part of the
+ * contract, form::Schema::page_contracts, without them).
  */
 function readContract(root) {
   const found = [];
@@ -32,6 +34,7 @@ function readContract(root) {
     if (node.content) walk(node.content, page);
   };
   for (const page of htmlPages(root)) walk(parseHtml(readFileSync(path.join(root, page), 'utf8')), page);
+  found.splice(0, found.length, ...found.filter(({ json }) => 'rules' in JSON.parse(json)));
   if (found.length === 0) throw new Error(`no page under \`${root}\` has #${CONTRACT_ID}`);
   const differing = found.filter(({ json }) => json !== found[0].json).map(({ page }) => page);
   if (differing.length > 0) {
@@ -42,7 +45,7 @@ function readContract(root) {
   if (missing.length > 0) {
     throw new Error(
       `${found[0].page}: #${CONTRACT_ID} has no ${missing.map((key) => `\`${key}\``).join(', ')}: ` +
-        'it is not the contract of form::Schema::contract_json, which the page\'s rules are bound to',
+        'it is not the form page\'s contract of form::Schema::page_contracts, which the page\'s rules are bound to',
     );
   }
   return contract;
@@ -254,7 +257,17 @@ table('[fill]', cases.fill.cases, ({ template }) => quote(template), ({ template
 // value is sanitised (a text input drops line feeds and carriage returns), and never an empty
 // value: without the page's script, a pattern stricter than the rules would keep a student from
 // sending a value the function accepts.
-for (const field of contract.fields.filter((f) => f.pattern)) {
+// The patterns are the form page's inputs' own (the contract carries no markup).
+const htmlPatterns = [];
+const findPatterns = (node) => {
+  const attribute = (name) => (node.attrs || []).find((a) => a.name === name)?.value;
+  if (node.tagName === 'input' && attribute('pattern')) htmlPatterns.push({ name: attribute('name'), pattern: attribute('pattern') });
+  for (const child of node.childNodes || []) findPatterns(child);
+  if (node.content) findPatterns(node.content);
+};
+findPatterns(parseHtml(readFileSync(path.join(siteDir(), 'demande.html'), 'utf8')));
+test('the form page has inputs with a pattern', () => assert.ok(htmlPatterns.length > 0, 'no input of demande.html has a pattern'));
+for (const field of htmlPatterns) {
   const pattern = new RegExp(`^(?:${field.pattern})$`, 'v');
   const accepted = cases.field
     .flatMap((group) => fieldCases(group))

@@ -550,7 +550,7 @@ def bench_load(work, rounds, requests=60, concurrencies=(1, 4)):
 def bench_upload(work, rounds):
     """Bytes one submission uploads with JavaScript, per shared photo: before, the body with the
     form's 1,600-px working copy (what the page sent until issue 13), and after, with the student's
-    frame cut from the original at most 826×1062 (`form::limits::FRAME_UPLOAD`); and the SSIM
+    frame cut from the original at most 826×1061 (`form::limits::FRAME_UPLOAD`); and the SSIM
     between the photo the function stored from that upload and the one its pipeline makes from the
     original with the same frame. What a page uploads can only be measured in a browser: the
     figures come from tests/e2e/envoi.test.mjs (headless Chromium, the real handler under `cargo

@@ -7,7 +7,7 @@
 // tests/site/rules.test.mjs), proves that they give the same answers.
 //
 // No rule's data is written here: the limits, messages, options, formats and framing all come
-// from the contract the page carries (form::Schema::contract_json), so a school's edit of
+// from the contract the page carries (its part of it: form::Schema::page_contracts), so a school's edit of
 // content/form.toml reaches both sides at once.
 //
 // A classic-script part (no module syntax, no DOM, no `window`): the generator joins it first
@@ -17,7 +17,7 @@
 // know `v` (Safari before 17) would refuse to parse the whole bundle, form and photo tool with it.
 
 /**
- * The contract's rules, bound to the contract the page carries (JSON of form::Schema::contract_json).
+ * The contract's rules, bound to the contract the page carries (JSON of its part, form::Schema::page_contracts).
  *
  * - `checkField(name, value, { today, school, photoPresent })`: `{ ok: true, value }` with the
  *   value as the function records it, or `{ ok: false, kind }` with the kind of the field's

@@ -386,7 +386,8 @@ impl<S: Store, M: Mailer> App<S, M> {
             Ok(Ok(look)) => (Reply::Preview(look), trace),
             Ok(Err(error)) if !error.is_server_error() => {
                 trace.error = Some(error.to_string());
-                let errors = BTreeMap::from([(PHOTO_FIELD.to_owned(), error.message_fr())]);
+                let errors =
+                    BTreeMap::from([(PHOTO_FIELD.to_owned(), error.message_fr(&crate::texts().photo))]);
                 (Reply::Invalid(self.field_errors(errors)), trace)
             }
             Ok(Err(error)) => (Reply::Failure(Failure::Internal), trace.failed(error)),
@@ -434,7 +435,7 @@ async fn photo_step(
         Some((original, Ok(photo))) => Ok(Ok((original, photo))),
         Some((_, Err(error))) if !error.is_server_error() => {
             trace.error = Some(error.to_string());
-            Ok(Err(error.message_fr()))
+            Ok(Err(error.message_fr(&crate::texts().photo)))
         }
         Some((_, Err(error))) => Err(error.to_string()),
         None => Err("the photo pipeline panicked".to_owned()),
@@ -768,7 +769,8 @@ mod tests {
         let errors = json(&response)["errors"].as_object().unwrap().clone();
         let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
         assert_eq!(fields, ["code_postal", "email", "photo"]);
-        let photo_message = photo::process(&jpeg(100, 120), None).unwrap_err().message_fr();
+        let photo_message =
+            photo::process(&jpeg(100, 120), None).unwrap_err().message_fr(&crate::texts().photo);
         assert_eq!(errors["photo"], photo_message);
         assert!(app.store().keys().is_empty());
     }
@@ -1325,7 +1327,7 @@ mod tests {
         let cases = [
             (None, None, texts.duplicate_reason_missing.clone()),
             (Some("autre"), Some(photo_upload()), texts.duplicate_reason_missing.clone()),
-            (Some("vol"), Some(not_a_photo), PhotoError::Unsupported.message_fr()),
+            (Some("vol"), Some(not_a_photo), PhotoError::Unsupported.message_fr(&crate::texts().photo)),
         ];
         for (motif, photo, message) in cases {
             let refused = app.handle(with(motif, photo), NOW).await;

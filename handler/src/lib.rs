@@ -15,13 +15,14 @@ pub mod app;
 pub mod config;
 pub mod http;
 pub mod mail;
-pub mod photo;
 pub mod storage;
 #[cfg(test)]
 mod testing;
 
 pub use app::App;
 pub use config::{Config, ConfigError};
+/// The ID-photo pipeline, a crate of its own for its build profile (`handler/photo/Cargo.toml`).
+pub use photo;
 pub use storage::s3::S3Store;
 pub use storage::store::{ObjectKey, PutOutcome, Store, StoreError, StoredObject};
 

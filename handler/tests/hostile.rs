@@ -193,7 +193,7 @@ fn photo_message(bytes: &[u8], crop: Option<&str>) -> String {
     let crop = crop.map(|c| form::Crop::parse(c).unwrap());
     let error: PhotoError = photo::process(bytes, crop).expect_err("the photo is refused");
     assert!(!error.is_server_error(), "{error}");
-    error.message_fr()
+    error.message_fr(&handler::texts().photo)
 }
 
 fn corpus(schema: &form::Schema) -> Vec<Case> {

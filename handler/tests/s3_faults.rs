@@ -28,7 +28,7 @@ use support::proxy::Times::{self, Always, First};
 use support::{Moto, listing};
 
 /// The CPU bound of the photo pipeline for any upload up to the body limit
-/// (`handler/src/photo.rs`, checked by `tests/photo_bounds.rs`).
+/// (`handler/photo/src/lib.rs`, checked by `tests/photo_bounds.rs`).
 const PHOTO_CPU_BOUND: Duration = Duration::from_secs(2);
 /// Reading a 6 MB body, validating, answering, logging: milliseconds, budgeted generously.
 const REST_OF_REQUEST: Duration = Duration::from_secs(1);

@@ -7,21 +7,20 @@
 // its centred frame and shows neither advice nor error. Screenshots at 390 and 1280 px in
 // tests/artifacts/screenshots/e2e-apercu-*.png.
 //
-// Slow: starts its own scripts/stack (see stack.mjs). Run alone with
+// Slow: starts its own scripts/stack (see live.stack.mjs). Run alone with
 // `node --test tests/e2e/apercu.test.mjs`.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
 import { parse as parseToml } from 'smol-toml';
 
-import { AXE_TAGS, CHROMIUM, CHROMIUM_ARGS } from '../lib/browser.mjs';
+import { AXE_TAGS } from '../lib/browser.mjs';
 import { repoRoot, testsRoot } from '../lib/site.mjs';
-import { startStack } from './stack.mjs';
+import { useStack } from './stack.mjs';
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -52,36 +51,21 @@ function portrait(file) {
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const screenshotDir = path.join(testsRoot, 'artifacts', 'screenshots');
 
-let stack;
-let browser;
-let previewUrl;
+/** The function's preview endpoint, once the stack runs. */
+const previewUrl = () => new URL('apercu', live.stack.handlerUrl).href;
 
-before(
-  async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`missing tool: chromium (\`${CHROMIUM}\`); \`scripts/test\` installs it`);
-    mkdirSync(screenshotDir, { recursive: true });
-    stack = await startStack();
-    previewUrl = new URL('apercu', stack.handlerUrl).href;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  },
-  { timeout: 25 * 60_000 },
-);
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const live = useStack({ prepare: () => mkdirSync(screenshotDir, { recursive: true }) });
 
 /**
  * A fresh page on demande.html, served or from file://, recording errors, requests off the site
  * and the preview's answers (`record.previews`, see previewWith).
  */
 async function open({ from = 'served', viewport = PHONE } = {}) {
-  const base = from === 'file' ? stack.siteFileUrl : `${stack.siteOrigin}/`;
-  const context = await browser.newContext({ viewport, locale: 'fr-FR' });
+  const base = from === 'file' ? live.stack.siteFileUrl : `${live.stack.siteOrigin}/`;
+  const context = await live.browser.newContext({ viewport, locale: 'fr-FR' });
   const record = { errors: [], offSite: [], previews: [] };
   await context.route(
-    (url) => !['file:', 'data:', 'blob:'].includes(url.protocol) && url.origin !== stack.siteOrigin && !url.href.startsWith(stack.functionUrl),
+    (url) => !['file:', 'data:', 'blob:'].includes(url.protocol) && url.origin !== live.stack.siteOrigin && !url.href.startsWith(live.stack.functionUrl),
     (route) => {
       record.offSite.push(route.request().url());
       return route.abort('blockedbyclient');
@@ -93,7 +77,7 @@ async function open({ from = 'served', viewport = PHONE } = {}) {
     if (message.type() === 'error') record.errors.push(`console: ${message.text()}`);
   });
   page.on('response', (response) => {
-    if (response.url() !== previewUrl || response.request().method() !== 'POST') return;
+    if (response.url() !== previewUrl() || response.request().method() !== 'POST') return;
     const sent = response.request().postDataBuffer();
     record.previews.push({
       recadrage: multipartField(sent, 'recadrage'),
@@ -160,7 +144,7 @@ async function previewWith(record, recadrage) {
   for (;;) {
     const found = record.previews.findLast((answer) => answer.recadrage === recadrage);
     if (found) return { ...found, body: await found.body };
-    assert.ok(Date.now() < deadline, `no preview answer for the frame ${recadrage} within ${ANSWER_TIMEOUT_MS / 1000} s: ${stack.handlerLog()}`);
+    assert.ok(Date.now() < deadline, `no preview answer for the frame ${recadrage} within ${ANSWER_TIMEOUT_MS / 1000} s: ${live.stack.handlerLog()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -247,7 +231,7 @@ describe('the preview: the frame on the face, and the advice', () => {
     try {
       await fillFields(page, 'Céleste');
       const first = await addPortrait(page, record);
-      assert.equal(first.status, 200, stack.handlerLog());
+      assert.equal(first.status, 200, live.stack.handlerLog());
       assert.equal(first.echelle, '1', 'the photo and its copy are the same size');
       assert.ok(first.body.visage, `the function finds the face: ${JSON.stringify(first.body)}`);
 
@@ -293,10 +277,10 @@ describe('the preview: the frame on the face, and the advice', () => {
       await adviceBecomes(page, recentredHints.length > 0 ? { title: hint.title, framed: null, hints: recentredHints } : null);
 
       // Sent: the receipt lists the function's advice on the stored photo, if it has any.
-      const answer = page.waitForResponse((r) => r.url() === stack.handlerUrl && r.request().method() === 'POST', { timeout: ANSWER_TIMEOUT_MS });
+      const answer = page.waitForResponse((r) => r.url() === live.stack.handlerUrl && r.request().method() === 'POST', { timeout: ANSWER_TIMEOUT_MS });
       await page.click('#envoyer');
       const sent = await answer;
-      assert.equal(sent.status(), 201, stack.handlerLog());
+      assert.equal(sent.status(), 201, live.stack.handlerLog());
       const stored = await sent.json();
       const storedHints = messagesOf(stored.conseils, contract);
       await page.waitForSelector('#form-demande[data-state="receipt"]', { state: 'attached', timeout: ANSWER_TIMEOUT_MS });
@@ -314,16 +298,16 @@ describe('the preview: the frame on the face, and the advice', () => {
     try {
       await fillFields(page, 'Anouk');
       const first = await addPortrait(page, record);
-      assert.equal(first.status, 200, stack.handlerLog());
+      assert.equal(first.status, 200, live.stack.handlerLog());
       await adviceBecomes(page, { title: hint.title, framed: hint.framed, hints: messagesOf(first.body.conseils, contract) });
       await dragPhoto(page, 0.45, -0.45);
       await dragPhoto(page, 0.45, -0.45);
       await previewWith(record, await cropText(page));
 
-      const answer = page.waitForResponse((r) => r.url() === stack.handlerUrl && r.request().method() === 'POST', { timeout: ANSWER_TIMEOUT_MS });
+      const answer = page.waitForResponse((r) => r.url() === live.stack.handlerUrl && r.request().method() === 'POST', { timeout: ANSWER_TIMEOUT_MS });
       await page.click('#envoyer');
       const sent = await answer;
-      assert.equal(sent.status(), 201, stack.handlerLog());
+      assert.equal(sent.status(), 201, live.stack.handlerLog());
       const storedHints = messagesOf((await sent.json()).conseils, contract);
       assert.ok(storedHints.length > 0, 'a photo framed off the face gets advice');
       await page.waitForSelector('#form-demande[data-state="receipt"]', { state: 'attached', timeout: ANSWER_TIMEOUT_MS });
@@ -352,7 +336,7 @@ describe('the preview: the frame on the face, and the advice', () => {
   const unreachable = [
     {
       what: 'the function out of reach (connection refused)',
-      cut: (page) => page.route(previewUrl, (route) => route.abort('connectionrefused')),
+      cut: (page) => page.route(previewUrl(), (route) => route.abort('connectionrefused')),
       sent: true,
     },
     { what: 'the device offline', cut: (page) => page.context().setOffline(true), sent: false },
@@ -364,14 +348,14 @@ describe('the preview: the frame on the face, and the advice', () => {
         await cut(page);
         const requests = [];
         const failed = [];
-        page.on('request', (r) => r.url() === previewUrl && requests.push(r));
-        page.on('requestfailed', (r) => r.url() === previewUrl && failed.push(r));
+        page.on('request', (r) => r.url() === previewUrl() && requests.push(r));
+        page.on('requestfailed', (r) => r.url() === previewUrl() && failed.push(r));
         await fillFields(page, 'Yanis');
         await page.setInputFiles('#photo', path.join(FACES, PORTRAIT));
         await page.waitForFunction(() => document.getElementById('recadrage').value !== '' && !document.getElementById('cadrage').hidden, null, {
           timeout: 30_000,
         });
-        if (sent) await page.waitForEvent('requestfailed', { predicate: (r) => r.url() === previewUrl, timeout: ANSWER_TIMEOUT_MS });
+        if (sent) await page.waitForEvent('requestfailed', { predicate: (r) => r.url() === previewUrl(), timeout: ANSWER_TIMEOUT_MS });
         else await page.waitForTimeout(1500); // time for a request the page must not send
         await page.waitForTimeout(300);
         assert.equal(requests.length, sent ? 1 : 0, sent ? 'one try' : 'no request while offline');

@@ -17,17 +17,14 @@
 // `node --test tests/e2e/cadrage.test.mjs`.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
-import { CHROMIUM, CHROMIUM_ARGS } from '../lib/browser.mjs';
 import { testsRoot } from '../lib/site.mjs';
 import { FACES, MIN_FRAME, OUTPUT, centredFrame, edgeDistance, jpegDataUrl, measure, portrait, ruleFrame, showRect } from './faces.mjs';
 import { jpegInfo } from './s3.mjs';
-import { startStack } from './stack.mjs';
+import { useStack } from './stack.mjs';
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -69,23 +66,7 @@ const CASES = [
 
 const screenshotDir = path.join(testsRoot, 'artifacts', 'screenshots');
 
-let stack;
-let browser;
-
-before(
-  async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`missing tool: chromium (\`${CHROMIUM}\`); \`scripts/test\` installs it`);
-    mkdirSync(screenshotDir, { recursive: true });
-    stack = await startStack();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  },
-  { timeout: 25 * 60_000 },
-);
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const live = useStack({ prepare: () => mkdirSync(screenshotDir, { recursive: true }) });
 
 /**
  * What is wrong with the framing of a photo measured by `measure` (faces.mjs), as messages: none
@@ -109,7 +90,7 @@ function framingProblems(measured, frames, noise) {
  * on it, the stored photo beside it (and the control), and the figures; screenshot at 390 px.
  */
 async function composition(kase, { original, stored, size, frames, measured }) {
-  const context = await browser.newContext({ viewport: PHONE, locale: 'fr-FR' });
+  const context = await live.browser.newContext({ viewport: PHONE, locale: 'fr-FR' });
   try {
     const page = await context.newPage();
     const shown = 200; // px: the original's width on the page
@@ -187,10 +168,10 @@ describe('without JavaScript, the function frames the ID photo on the face', () 
       assert.ok(frames.rule.height >= MIN_FRAME.height, `the rule's frame ${showRect(frames.rule)} is large enough`);
 
       // The form, JavaScript off, served on loopback as demande.test.mjs's journey without scripts.
-      const context = await browser.newContext({ viewport: PHONE, javaScriptEnabled: false, locale: 'fr-FR' });
+      const context = await live.browser.newContext({ viewport: PHONE, javaScriptEnabled: false, locale: 'fr-FR' });
       const offSite = [];
       await context.route(
-        (url) => !['file:', 'data:', 'blob:'].includes(url.protocol) && url.origin !== stack.siteOrigin && !url.href.startsWith(stack.functionUrl),
+        (url) => !['file:', 'data:', 'blob:'].includes(url.protocol) && url.origin !== live.stack.siteOrigin && !url.href.startsWith(live.stack.functionUrl),
         (route) => {
           offSite.push(route.request().url());
           return route.abort('blockedbyclient');
@@ -202,17 +183,17 @@ describe('without JavaScript, the function frames the ID photo on the face', () 
         const errors = [];
         page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
         page.on('console', (message) => message.type() === 'error' && errors.push(`console: ${message.text()}`));
-        await page.goto(new URL('demande.html', `${stack.siteOrigin}/`).href, { waitUntil: 'load' });
+        await page.goto(new URL('demande.html', `${live.stack.siteOrigin}/`).href, { waitUntil: 'load' });
         const student = { ...SCHOOL_FIELDS, prenom: kase.prenom, email: kase.email };
         for (const name of TEXT_FIELDS) await page.fill(`#${name}`, student[name]);
         await page.check('#charte');
         await page.selectOption('#filiere', { label: FILIERE });
         await page.setInputFiles('#photo', file);
         const [response] = await Promise.all([
-          page.waitForNavigation({ url: stack.handlerUrl, timeout: SEND_TIMEOUT_MS }),
+          page.waitForNavigation({ url: live.stack.handlerUrl, timeout: SEND_TIMEOUT_MS }),
           page.click('#envoyer'),
         ]);
-        assert.equal(response.status(), 201, stack.handlerLog());
+        assert.equal(response.status(), 201, live.stack.handlerLog());
         dossier = (await page.textContent('p.dossier')).trim();
         compactOf(dossier);
         assert.ok((await page.textContent('main')).includes(dossier), 'the receipt shows the dossier');
@@ -228,17 +209,17 @@ describe('without JavaScript, the function frames the ID photo on the face', () 
 
       // What the function stored: no crop was sent, so its own frame.
       const prefix = `demandes/${compactOf(dossier)}/`;
-      const record = JSON.parse((await stack.s3.getObject(`${prefix}demande.json`)).bytes.toString('utf8'));
+      const record = JSON.parse((await live.stack.s3.getObject(`${prefix}demande.json`)).bytes.toString('utf8'));
       assert.equal(record.demande.email, kase.email);
       assert.deepEqual(record.original, { format: 'jpeg', width: size[0], height: size[1] }, 'the original was sent as it is');
-      const photo = await stack.s3.getObject(record.photo.key);
+      const photo = await live.stack.s3.getObject(record.photo.key);
       assert.equal(record.photo.key, `${prefix}photo.jpg`);
       const info = jpegInfo(photo.bytes);
       assert.deepEqual([info.width, info.height], [OUTPUT.width, OUTPUT.height], 'a 413×531 JPEG');
 
       const original = jpegDataUrl(bytes);
       const stored = jpegDataUrl(photo.bytes);
-      const measured = await measure(browser, { original, stored, frames });
+      const measured = await measure(live.browser, { original, stored, frames });
       const { found, control } = measured;
       const distances = (r) => `${edgeDistance(r, frames.rule).toFixed(1)} px from the rule's frame, ${edgeDistance(r, frames.centred).toFixed(1)} px from the centred one`;
       console.log(

@@ -20,14 +20,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { chromium } from 'playwright-core';
 
 import { repoRoot, testsRoot } from '../lib/site.mjs';
 import { jpegInfo } from './s3.mjs';
-import { startStack } from './stack.mjs';
+import { useStack } from './stack.mjs';
 import { AXE_TAGS, CHROMIUM, CHROMIUM_ARGS } from '../lib/browser.mjs';
 
 const PHONE = { width: 390, height: 844 };
@@ -54,23 +54,11 @@ const TEXT_FIELDS = ['nom', 'prenom', 'date_naissance', 'email', 'adresse', 'cod
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const screenshotDir = path.join(testsRoot, 'artifacts', 'screenshots');
 
-let stack;
-let browser;
-
-before(
-  async () => {
+const live = useStack({
+  prepare: () => {
     if (!existsSync(PHOTO)) throw new Error(`missing test photo \`${PHOTO}\` (the shared photos folder beside the project)`);
-    if (!existsSync(CHROMIUM)) throw new Error(`missing tool: chromium (\`${CHROMIUM}\`); \`scripts/test\` installs it`);
     mkdirSync(screenshotDir, { recursive: true });
-    stack = await startStack();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   },
-  { timeout: 25 * 60_000 },
-);
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
 });
 
 /**
@@ -79,12 +67,12 @@ after(async () => {
  * `setup(page)` runs before the page is opened (a fake clock, a route); `inBrowser` is another
  * browser than the shared one.
  */
-async function open({ from = 'served', page: relPath = 'demande.html', javaScript = true, viewport = PHONE, setup, inBrowser = browser } = {}) {
-  const base = from === 'file' ? stack.siteFileUrl : `${stack.siteOrigin}/`;
+async function open({ from = 'served', page: relPath = 'demande.html', javaScript = true, viewport = PHONE, setup, inBrowser = live.browser } = {}) {
+  const base = from === 'file' ? live.stack.siteFileUrl : `${live.stack.siteOrigin}/`;
   const context = await inBrowser.newContext({ viewport, javaScriptEnabled: javaScript, locale: 'fr-FR' });
   const record = { errors: [], offSite: [] };
   await context.route(
-    (url) => !['file:', 'data:', 'blob:'].includes(url.protocol) && url.origin !== stack.siteOrigin && !url.href.startsWith(stack.functionUrl),
+    (url) => !['file:', 'data:', 'blob:'].includes(url.protocol) && url.origin !== live.stack.siteOrigin && !url.href.startsWith(live.stack.functionUrl),
     (route) => {
       record.offSite.push(route.request().url());
       return route.abort('blockedbyclient');
@@ -133,7 +121,7 @@ async function assertAccessible(page, what) {
  */
 async function assertAccessibleWithoutScripts(page, what) {
   const html = await page.content();
-  const context = await browser.newContext({ viewport: PHONE, locale: 'fr-FR' });
+  const context = await live.browser.newContext({ viewport: PHONE, locale: 'fr-FR' });
   try {
     const copy = await context.newPage();
     await copy.setContent(html, { waitUntil: 'load' });
@@ -220,12 +208,12 @@ function compactOf(dossier) {
 async function assertStored(dossier, student, original) {
   const compact = compactOf(dossier);
   const prefix = `demandes/${compact}/`;
-  assert.deepEqual(await stack.s3.listKeys(prefix), [`${prefix}courriel-1.json`, `${prefix}demande.json`, `${prefix}photo.jpg`]);
+  assert.deepEqual(await live.stack.s3.listKeys(prefix), [`${prefix}courriel-1.json`, `${prefix}demande.json`, `${prefix}photo.jpg`]);
   // The e-mail with the activation link left through the stack's SES, and was noted.
-  const mail = JSON.parse((await stack.s3.getObject(`${prefix}courriel-1.json`)).bytes.toString('utf8'));
+  const mail = JSON.parse((await live.stack.s3.getObject(`${prefix}courriel-1.json`)).bytes.toString('utf8'));
   assert.deepEqual({ reason: mail.reason, sent: mail.sent }, { reason: 'demande', sent: true });
 
-  const photo = await stack.s3.getObject(`${prefix}photo.jpg`);
+  const photo = await live.stack.s3.getObject(`${prefix}photo.jpg`);
   assert.equal(photo.contentType, 'image/jpeg');
   const info = jpegInfo(photo.bytes);
   assert.deepEqual(
@@ -238,7 +226,7 @@ async function assertStored(dossier, student, original) {
   const sha256 = createHash('sha256').update(photo.bytes).digest('hex');
   assert.equal(photo.metadata.sha256, sha256);
 
-  const stored = await stack.s3.getObject(`${prefix}demande.json`);
+  const stored = await live.stack.s3.getObject(`${prefix}demande.json`);
   assert.equal(stored.contentType, 'application/json');
   const record = JSON.parse(stored.bytes.toString('utf8'));
   assert.equal(record.schema_version, 2); // 2 added `content` (handler/src/storage/commit.rs)
@@ -276,7 +264,7 @@ async function prepare(page, student) {
 
 /** Sends with a click, checks what was posted, and returns the dossier shown in the receipt. */
 async function send(page, crop) {
-  const request = page.waitForRequest((r) => r.url() === stack.handlerUrl && r.method() === 'POST', { timeout: SEND_TIMEOUT_MS });
+  const request = page.waitForRequest((r) => r.url() === live.stack.handlerUrl && r.method() === 'POST', { timeout: SEND_TIMEOUT_MS });
   const formUrl = page.url();
   await page.click('#envoyer');
   const body = (await request).postDataBuffer();
@@ -299,7 +287,7 @@ describe('the request form, end to end', () => {
     const { context, page, record } = await open();
     try {
       assert.equal(await page.getAttribute('#form-demande', 'data-state'), 'empty');
-      assert.equal(await page.getAttribute('#form-demande', 'action'), stack.handlerUrl);
+      assert.equal(await page.getAttribute('#form-demande', 'action'), live.stack.handlerUrl);
       await screenshots(page, 'form-empty');
       assertClean(record);
       await assertAccessible(page, 'the empty form');
@@ -330,7 +318,7 @@ describe('the request form, end to end', () => {
       await page.waitForFunction(() => document.getElementById('recu-courriel-texte').textContent.includes('renvoyé'));
       assert.equal(await mailText(), `L’e-mail vient d’être renvoyé vers ${STUDENT.email}.`);
       const compact = compactOf(dossier);
-      assert.ok((await stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/courriel-2.json`));
+      assert.ok((await live.stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/courriel-2.json`));
       assertClean(record);
       await assertAccessible(page, 'the receipt after « Renvoyer l’e-mail »');
     } finally {
@@ -360,13 +348,13 @@ describe('the request form, end to end', () => {
       const student = { ...STUDENT, prenom: 'Noé', email: 'noe.dupre@example.org' };
       await fillFields(page, student);
       await addPhoto(page);
-      const before = await stack.s3.listKeys('demandes/');
+      const before = await live.stack.s3.listKeys('demandes/');
       const posts = [];
-      page.on('request', (r) => r.url() === stack.handlerUrl && r.method() === 'POST' && posts.push(r));
+      page.on('request', (r) => r.url() === live.stack.handlerUrl && r.method() === 'POST' && posts.push(r));
       const formUrl = page.url();
       await page.dblclick('#envoyer');
       const dossier = await receiptNumber(page, formUrl);
-      const added = (await stack.s3.listKeys('demandes/')).filter((key) => !before.includes(key));
+      const added = (await live.stack.s3.listKeys('demandes/')).filter((key) => !before.includes(key));
       const prefix = `demandes/${compactOf(dossier)}/`;
       assert.deepEqual(added, [`${prefix}courriel-1.json`, `${prefix}demande.json`, `${prefix}photo.jpg`]);
       assert.equal(posts.length, 1, 'the second click sent nothing');
@@ -391,7 +379,7 @@ describe('the request form, end to end', () => {
       // The message the handler gives for the same value.
       const data = new FormData();
       data.append('code_postal', student.code_postal);
-      const answer = await fetch(stack.handlerUrl, { method: 'POST', body: data, headers: { Accept: 'application/json' } });
+      const answer = await fetch(live.stack.handlerUrl, { method: 'POST', body: data, headers: { Accept: 'application/json' } });
       assert.equal(answer.status, 422);
       const serverMessage = (await answer.json()).errors.code_postal;
       assert.match(serverMessage, /code postal/);
@@ -439,7 +427,7 @@ describe('the request form, end to end', () => {
 
       // « Renvoyer l’e-mail » without JavaScript: a form post, and the function's page says so.
       const [resent] = await Promise.all([page.waitForNavigation(), page.click('button:has-text("Renvoyer l’e-mail")')]);
-      assert.equal(resent.status(), 200, stack.handlerLog());
+      assert.equal(resent.status(), 200, live.stack.handlerLog());
       assert.equal((await page.textContent('#courriel')).trim(), `L’e-mail vient d’être renvoyé vers ${student.email}.`);
       await screenshots(page, 'nojs-resent');
       assertClean(record);
@@ -506,7 +494,7 @@ function slipValues(page) {
 
 /** The record stored under `dossier`, parsed. */
 async function storedRecord(dossier) {
-  const object = await stack.s3.getObject(`demandes/${compactOf(dossier)}/demande.json`);
+  const object = await live.stack.s3.getObject(`demandes/${compactOf(dossier)}/demande.json`);
   return JSON.parse(object.bytes.toString('utf8'));
 }
 
@@ -524,10 +512,10 @@ async function sendWithoutScripts(page, student) {
   await fillFields(page, student);
   await page.setInputFiles('#photo', PHOTO);
   const [response] = await Promise.all([
-    page.waitForNavigation({ url: stack.handlerUrl, timeout: SEND_TIMEOUT_MS }),
+    page.waitForNavigation({ url: live.stack.handlerUrl, timeout: SEND_TIMEOUT_MS }),
     page.click('#envoyer'),
   ]);
-  assert.equal(response.status(), 201, stack.handlerLog());
+  assert.equal(response.status(), 201, live.stack.handlerLog());
   return (await page.textContent('p.dossier')).trim();
 }
 
@@ -544,7 +532,7 @@ async function loseNextAnswer(page) {
     reject = no;
   });
   await page.route(
-    stack.handlerUrl,
+    live.stack.handlerUrl,
     async (route) => {
       try {
         const request = route.request();
@@ -687,11 +675,11 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
       assert.equal(first.status, 201, JSON.stringify(first.body));
       await page.waitForSelector('#form-demande[data-state="error"]', { state: 'attached' });
       assert.equal(await page.inputValue('#submission_id'), first.submission, 'the id is kept for a retry');
-      const keysBefore = await stack.s3.listKeys('demandes/');
+      const keysBefore = await live.stack.s3.listKeys('demandes/');
 
       const changed = { ...student, filiere: 'Terminale STMG' };
       await page.selectOption('#filiere', { label: changed.filiere });
-      const answer = page.waitForResponse((r) => r.url() === stack.handlerUrl && r.request().method() === 'POST', { timeout: SEND_TIMEOUT_MS });
+      const answer = page.waitForResponse((r) => r.url() === live.stack.handlerUrl && r.request().method() === 'POST', { timeout: SEND_TIMEOUT_MS });
       await page.click('#envoyer');
       const response = await answer;
       assert.equal(response.status(), 409);
@@ -700,7 +688,7 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
       await summaryShows(page, message);
       assert.equal(await page.getAttribute('#form-demande', 'data-state'), 'error');
       await assertKept(page, changed, crop);
-      assert.deepEqual(await stack.s3.listKeys('demandes/'), keysBefore, 'nothing stored');
+      assert.deepEqual(await live.stack.s3.listKeys('demandes/'), keysBefore, 'nothing stored');
       const fresh = await page.inputValue('#submission_id');
       assert.notEqual(fresh, first.submission, 'a new submission id');
       assert.equal((await storedInTab(page)).values.submission, fresh, 'kept for a reload too');
@@ -728,11 +716,11 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
     const message = 'Ce formulaire n’a pas été envoyé depuis le site de l’établissement.';
     const { context, page, record } = await open();
     try {
-      await page.route(stack.handlerUrl, (route) =>
+      await page.route(live.stack.handlerUrl, (route) =>
         route.fulfill({
           status: 403,
           contentType: 'application/json',
-          headers: { 'Access-Control-Allow-Origin': stack.siteOrigin },
+          headers: { 'Access-Control-Allow-Origin': live.stack.siteOrigin },
           body: JSON.stringify({ error: message }),
         }),
       );
@@ -752,7 +740,7 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
   // page's contract) it says so in French under the photo, and sends nothing.
   test('a body above the handler’s limit: refused in the page, in French, nothing sent', async () => {
     const setup = (page) =>
-      page.route(`${stack.siteOrigin}/demande.html`, async (route) => {
+      page.route(`${live.stack.siteOrigin}/demande.html`, async (route) => {
         const response = await route.fetch();
         const html = await response.text();
         const limited = html.replace(/"max_body_bytes":\d+/, '"max_body_bytes":20000');
@@ -762,7 +750,7 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
     const { context, page, record } = await open({ setup });
     try {
       const posts = [];
-      page.on('request', (r) => r.url() === stack.handlerUrl && r.method() === 'POST' && posts.push(r));
+      page.on('request', (r) => r.url() === live.stack.handlerUrl && r.method() === 'POST' && posts.push(r));
       await fillFields(page, STUDENT);
       await addPhoto(page);
       await page.click('#envoyer');
@@ -805,7 +793,7 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
       assert.equal(inTab.values, null, 'no answers kept beside the receipt');
 
       // Another page of the site, then Back.
-      await page.goto(`${stack.siteOrigin}/index.html`, { waitUntil: 'load' });
+      await page.goto(`${live.stack.siteOrigin}/index.html`, { waitUntil: 'load' });
       await page.goBack({ waitUntil: 'commit' });
       await page.waitForFunction(() => document.readyState === 'complete' && document.getElementById('form-demande'));
       await assertReceiptGone(page, student, 'back');
@@ -815,8 +803,8 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
 
       // Opened again by a link, with the receipt put back first.
       await putBack(page, kept);
-      await page.goto(`${stack.siteOrigin}/index.html`, { waitUntil: 'load' });
-      await page.goto(`${stack.siteOrigin}/demande.html`, { waitUntil: 'load' });
+      await page.goto(`${live.stack.siteOrigin}/index.html`, { waitUntil: 'load' });
+      await page.goto(`${live.stack.siteOrigin}/demande.html`, { waitUntil: 'load' });
       await assertReceiptGone(page, student, 'opened again');
       assertClean(record);
     } finally {
@@ -836,7 +824,7 @@ describe('the receipt: the stored values, and its end on a shared computer', () 
       await page.evaluate(() => {
         window.leftFromHere = true;
       });
-      await page.goto(`${stack.siteOrigin}/index.html`, { waitUntil: 'load' });
+      await page.goto(`${live.stack.siteOrigin}/index.html`, { waitUntil: 'load' });
       await page.goBack({ waitUntil: 'commit' });
       await page.waitForFunction(() => document.readyState === 'complete' && document.getElementById('form-demande'));
       assert.equal(await page.evaluate(() => window.leftFromHere === true), true, 'back from the back-forward cache');
@@ -959,7 +947,7 @@ async function assertValidHtml(documents) {
 
 /** The e-mails moto's SES kept for `address`, oldest first: { subject, body } (the HTML body). */
 async function mailsTo(address) {
-  const data = await (await fetch(`${stack.motoUrl}/moto-api/data.json`)).json();
+  const data = await (await fetch(`${live.stack.motoUrl}/moto-api/data.json`)).json();
   const messages = (data.ses && data.ses.Message) || [];
   return messages
     .filter((message) => message.destinations && message.destinations.ToAddresses.includes(address))
@@ -990,18 +978,18 @@ describe('after the request: the e-mail, its activation link, the personal space
     assert.deepEqual(others, [], `one e-mail only to ${student.email}`);
     assert.ok(mail.subject.includes(dossier), mail.subject);
     const link = /href="([^"]+)"/.exec(mail.body)[1].replaceAll('&amp;', '&');
-    assert.ok(link.startsWith(`${stack.functionUrl}activation?jeton=`), link);
+    assert.ok(link.startsWith(`${live.stack.functionUrl}activation?jeton=`), link);
 
     const { context, page, record } = await open({ from, javaScript });
     const documents = [{ name: 'courriel', html: mail.body }];
     const shot = (name) => screenshots(page, `${name}-${from}`);
     try {
       const compact = compactOf(dossier);
-      const before = await stack.s3.listKeys(`demandes/${compact}/`);
+      const before = await live.stack.s3.listKeys(`demandes/${compact}/`);
       await page.goto(link);
       assert.equal((await page.textContent('h1')).trim(), 'Activer votre compte');
       assert.equal(await page.isChecked('#envoi_etablissement'), true, 'as chosen in the form');
-      assert.deepEqual(await stack.s3.listKeys(`demandes/${compact}/`), before, 'opening the link changes nothing');
+      assert.deepEqual(await live.stack.s3.listKeys(`demandes/${compact}/`), before, 'opening the link changes nothing');
       await shot('activation');
       await assertAccessibleWithoutScripts(page, 'the activation page');
       documents.push({ name: 'activation', html: await page.content() });
@@ -1009,7 +997,7 @@ describe('after the request: the e-mail, its activation link, the personal space
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Appliquer")')]);
       assert.equal((await page.textContent('h1')).trim(), 'Compte activé');
       assert.ok((await page.textContent('main')).includes('Votre carte sera envoyée à votre établissement'));
-      assert.ok((await stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/activation.json`));
+      assert.ok((await live.stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/activation.json`));
       await shot('activated');
       await assertAccessibleWithoutScripts(page, 'the confirmation');
       documents.push({ name: 'activated', html: await page.content() });
@@ -1026,12 +1014,12 @@ describe('after the request: the e-mail, its activation link, the personal space
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Enregistrer ce choix")')]);
       assert.ok((await page.textContent('main')).includes('Votre choix pour l’envoi de la carte est enregistré.'));
       assert.equal(await page.isChecked('#envoi_etablissement'), false);
-      assert.ok((await stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/reglage-1.json`));
+      assert.ok((await live.stack.s3.listKeys(`demandes/${compact}/`)).includes(`demandes/${compact}/reglage-1.json`));
       await assertAccessibleWithoutScripts(page, '« Mes Cartes » after a change');
       documents.push({ name: 'espace-reglage', html: await page.content() });
 
       // A sign-in with the number as a student may type it, and the date of birth.
-      await page.goto(`${stack.functionUrl}espace`);
+      await page.goto(`${live.stack.functionUrl}espace`);
       await assertAccessibleWithoutScripts(page, 'the sign-in page');
       await page.fill('#dossier', dossier.toLowerCase().replaceAll('-', ' '));
       await page.fill('#date_naissance', '2009-03-14');
@@ -1053,7 +1041,7 @@ describe('after the request: the e-mail, its activation link, the personal space
       const done = await page.textContent('main');
       assert.ok(done.includes(dossier) && done.includes('motif\u202f: perte'), done);
       assert.ok(done.includes('La nouvelle carte portera la photo que vous venez d’envoyer.'), done);
-      const stored = (await stack.s3.listKeys(`demandes/${compact}/`)).filter((key) => key.includes('/duplicata'));
+      const stored = (await live.stack.s3.listKeys(`demandes/${compact}/`)).filter((key) => key.includes('/duplicata'));
       assert.equal(stored.length, 2, `the new photo and the request: ${stored}`);
       assert.ok(stored.includes(`demandes/${compact}/duplicata.json`), `${stored}`);
       await shot('duplicate-done');
@@ -1066,7 +1054,7 @@ describe('after the request: the e-mail, its activation link, the personal space
       documents.push({ name: 'espace-duplicata', html: await page.content() });
 
       // A wrong date: the one refusal, on the sign-in page.
-      await page.goto(`${stack.functionUrl}espace`);
+      await page.goto(`${live.stack.functionUrl}espace`);
       await page.fill('#dossier', dossier);
       await page.fill('#date_naissance', '2009-03-15');
       await Promise.all([page.waitForNavigation(), page.click('button:has-text("Se connecter")')]);

@@ -23,16 +23,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { chromium } from 'playwright-core';
-
-import { CHROMIUM, CHROMIUM_ARGS } from '../lib/browser.mjs';
 import { repoRoot, testsRoot } from '../lib/site.mjs';
 import { jpegDataUrl } from './faces.mjs';
 import { jpegInfo } from './s3.mjs';
-import { startStack } from './stack.mjs';
+import { useStack, workspaceBinary } from './stack.mjs';
 
 const run = promisify(execFile);
 const PHONE = { width: 390, height: 844 };
@@ -43,7 +40,6 @@ const PHOTOS = path.resolve(repoRoot, '..', 'shared', 'photos');
 const MAX_SUBMISSION_BYTES = 300_000;
 /** The least SSIM between the photo stored from the upload and the one made from the original. */
 const MIN_SSIM = 0.98;
-const PHOTO_CLI = path.join(repoRoot, 'target', 'debug', 'photo');
 const artifacts = path.join(testsRoot, 'artifacts', 'envoi');
 
 const FIELDS = {
@@ -56,25 +52,16 @@ const FIELDS = {
 };
 const FILIERE = 'Première générale';
 
-let stack;
-let browser;
+/** The handler's photo CLI, built by the `before`. */
+let photoCli;
 
-before(
-  async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`missing tool: chromium (\`${CHROMIUM}\`); \`scripts/test\` installs it`);
+const live = useStack({
+  prepare: async () => {
     if (!existsSync(PHOTOS)) throw new Error(`missing test photos \`${PHOTOS}\` (the shared photos folder beside the project)`);
     mkdirSync(artifacts, { recursive: true });
     // The reference is made by the pipeline of this checkout, not by a binary left from another.
-    await run('cargo', ['build', '--quiet', '-p', 'handler', '--bin', 'photo'], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
-    stack = await startStack();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    photoCli = await workspaceBinary('photo');
   },
-  { timeout: 25 * 60_000 },
-);
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
 });
 
 /** The parts of a multipart body by name: { text } for a field, { bytes } for a file. */
@@ -102,7 +89,7 @@ function multipartParts(body) {
  * as Pillow's "L"), over 8×8 windows with the usual constants: bench/bench.py's `ssim`.
  */
 async function ssim(a, b) {
-  const context = await browser.newContext();
+  const context = await live.browser.newContext();
   try {
     const page = await context.newPage();
     await page.setContent('<!doctype html><title>ssim</title>');
@@ -170,7 +157,7 @@ async function receiptNumber(page) {
  * null when the page refuses the photo (its message in `refused`), else what was sent and stored.
  */
 async function sendPhoto(file, slug) {
-  const context = await browser.newContext({ viewport: PHONE, locale: 'fr-FR' });
+  const context = await live.browser.newContext({ viewport: PHONE, locale: 'fr-FR' });
   // The body as the page encodes it: Chromium does not hand a body holding a Blob to Playwright
   // (postDataBuffer() is null), so the page's fetch keeps a copy, encoded the same way.
   await context.addInitScript(() => {
@@ -191,7 +178,7 @@ async function sendPhoto(file, slug) {
   const errors = [];
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
   try {
-    await page.goto(`${stack.siteOrigin}/demande.html`, { waitUntil: 'load' });
+    await page.goto(`${live.stack.siteOrigin}/demande.html`, { waitUntil: 'load' });
     const contract = JSON.parse(await page.textContent('#form-schema'));
     for (const [name, value] of Object.entries({ ...FIELDS, prenom: 'Envoi', email: `envoi.${slug}@example.org` })) await page.fill(`#${name}`, value);
     await page.check('#charte');
@@ -207,7 +194,7 @@ async function sendPhoto(file, slug) {
     const refused = (await page.textContent('#photo-error')).trim();
     if (refused) return { refused, contract };
     // The frame the function proposes on the face is taken once its answer is read.
-    assert.equal((await previewed)?.status(), 200, `the preview answered: ${stack.handlerLog()}`);
+    assert.equal((await previewed)?.status(), 200, `the preview answered: ${live.stack.handlerLog()}`);
     await page.waitForTimeout(500);
 
     const shown = await page.evaluate(async () => {
@@ -221,19 +208,19 @@ async function sendPhoto(file, slug) {
         original: size,
       };
     });
-    const answer = page.waitForResponse((r) => r.url() === stack.handlerUrl && r.request().method() === 'POST', { timeout: SEND_TIMEOUT_MS });
+    const answer = page.waitForResponse((r) => r.url() === live.stack.handlerUrl && r.request().method() === 'POST', { timeout: SEND_TIMEOUT_MS });
     await page.click('#envoyer');
     const response = await answer;
-    assert.equal(response.status(), 201, stack.handlerLog());
+    assert.equal(response.status(), 201, live.stack.handlerLog());
     const dossier = await receiptNumber(page);
     const body = Buffer.from(await page.evaluate(() => window.sentBody), 'base64');
     // What the function received, from its log line for this dossier: the same size (the body
     // sent has another boundary of the same length).
-    const logged = stack
+    const logged = live.stack
       .handlerLog()
       .split('\n')
       .find((line) => line.includes(dossier) && /"body_bytes":\d+/.test(line));
-    assert.ok(logged, `a log line for ${dossier}: ${stack.handlerLog()}`);
+    assert.ok(logged, `a log line for ${dossier}: ${live.stack.handlerLog()}`);
     assert.equal(Number(/"body_bytes":(\d+)/.exec(logged)[1]), body.length, 'the body received is the one encoded');
     assert.equal(await page.inputValue('#recadrage'), shown.crop, 'the frame did not move while sending');
     assert.deepEqual(errors, [], 'errors in the page');
@@ -279,8 +266,8 @@ describe('the upload: the student’s frame, not the reduced photo', () => {
       assert.ok(body.length <= MAX_SUBMISSION_BYTES, `the body weighs ${body.length} bytes`);
 
       const compact = dossier.replaceAll('-', '');
-      const stored = (await stack.s3.getObject(`demandes/${compact}/photo.jpg`)).bytes;
-      const record = JSON.parse((await stack.s3.getObject(`demandes/${compact}/demande.json`)).bytes.toString('utf8'));
+      const stored = (await live.stack.s3.getObject(`demandes/${compact}/photo.jpg`)).bytes;
+      const record = JSON.parse((await live.stack.s3.getObject(`demandes/${compact}/demande.json`)).bytes.toString('utf8'));
       assert.deepEqual(record.original, { format: 'jpeg', width: info.width, height: info.height }, 'the function got the frame');
 
       // The same frame in the original's pixels, as the page cut it, through the function's pipeline.
@@ -289,7 +276,7 @@ describe('the upload: the student’s frame, not the reduced photo', () => {
       const sy = shown.original.height / shown.working.height;
       const frame = [x * sx, y * sy, w * sx, h * sy].map(Math.round).join(',');
       const referencePath = path.join(artifacts, `${slug}-reference.jpg`);
-      const { stdout } = await run(PHOTO_CLI, [file, referencePath, '--crop', frame]);
+      const { stdout } = await run(photoCli, [file, referencePath, '--crop', frame]);
       const reference = readFileSync(referencePath);
       const similarity = await ssim(jpegDataUrl(stored), jpegDataUrl(reference));
       writeFileSync(path.join(artifacts, `${slug}-upload.jpg`), upload);

@@ -14,7 +14,7 @@ import { repoRoot } from '../lib/site.mjs';
 export const FACES = path.join(repoRoot, 'handler', 'tests', 'faces');
 export const OUTPUT = { width: 413, height: 531 };
 const RATIO = OUTPUT.width / OUTPUT.height;
-/** The ID-photo rule (handler/src/photo/face.rs, RULE): the head's share of the height, the space above the crown. */
+/** The ID-photo rule (handler/photo/src/face.rs, RULE): the head's share of the height, the space above the crown. */
 export const RULE = { head: 34 / 45, aboveCrown: 0.09 };
 /** The least frame the function accepts (form/src/limits.rs). */
 export const MIN_FRAME = { width: 234, height: 300 };

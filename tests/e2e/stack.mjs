@@ -10,12 +10,16 @@
 // scripts/tools.env (cargo-lambda, moto) and, for the npm packages, in tests/package-lock.json.
 
 import { spawn } from 'node:child_process';
-import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { after, before } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
+import { chromium } from 'playwright-core';
+
+import { CHROMIUM, CHROMIUM_ARGS } from '../lib/browser.mjs';
 import { serveUnderPrefix } from '../lib/server.mjs';
 import { repoRoot } from '../lib/site.mjs';
 import { Bucket } from './s3.mjs';
@@ -52,18 +56,31 @@ async function within(promise, ms) {
   }
 }
 
-/** Runs a command to completion, failing with its output. */
+/** Runs a command to completion and resolves to its stdout; fails with stdout and stderr. */
 function run(command, args, options) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      output += chunk;
+    });
     child.stderr.on('data', (chunk) => (output += chunk));
     child.once('error', reject);
     child.once('exit', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`\`${command} ${args.join(' ')}\` exited with ${code}:\n${output}`)),
+      code === 0 ? resolve(stdout) : reject(new Error(`\`${command} ${args.join(' ')}\` exited with ${code}:\n${output}`)),
     );
   });
+}
+
+/**
+ * Resolves to the path of the workspace's binary `name`, built as scripts/stack builds the
+ * function: `workspace_binary` of scripts/common.sh, which says why (fresh after `cargo test`).
+ */
+export async function workspaceBinary(name) {
+  const stdout = await run('bash', ['-c', 'source scripts/common.sh && workspace_binary "$1"', 'bash', name], { cwd: repoRoot });
+  return stdout.trim();
 }
 
 /**
@@ -161,9 +178,7 @@ export async function startStack() {
     const pointed = settings.replace(/^form_endpoint\s*=.*$/m, `form_endpoint = "${ready.handler}"`);
     if (pointed === settings) throw new Error('no `form_endpoint = ...` line in content/site.toml');
     writeFileSync(siteToml, pointed);
-    await run('cargo', ['run', '--quiet', '-p', 'generator', '--', 'build', '--content', content, '--out', siteDir], {
-      cwd: repoRoot,
-    });
+    await run(await workspaceBinary('generator'), ['build', '--content', content, '--out', siteDir], { cwd: repoRoot });
 
     return {
       s3: new Bucket({
@@ -187,4 +202,30 @@ export async function startStack() {
     await stop();
     throw error;
   }
+}
+
+/**
+ * A browser suite's lifecycle, registered in the calling test file: a `before` that fails,
+ * naming it, when Chromium is missing, runs `prepare` (the file's own checks and builds), starts
+ * the stack and launches Chromium; an `after` that closes both. Returns { stack, browser }, set
+ * once the `before` has run. One owner, so the suites cannot drift (a missing tool named
+ * in one and not the others).
+ */
+export function useStack({ prepare } = {}) {
+  const live = { stack: null, browser: null };
+  before(
+    async () => {
+      if (!existsSync(CHROMIUM)) throw new Error(`missing tool: chromium (\`${CHROMIUM}\`); \`scripts/test\` installs it`);
+      await prepare?.();
+      live.stack = await startStack();
+      live.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    },
+    // The first start may build the handler's function (see `startStack`).
+    { timeout: 25 * 60_000 },
+  );
+  after(async () => {
+    await live.browser?.close();
+    await live.stack?.stop();
+  });
+  return live;
 }

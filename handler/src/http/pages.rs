@@ -172,7 +172,8 @@ fn hints(hints: &[Hint]) -> Markup {
         return Markup::default();
     }
     let texts = &crate::texts().hint;
-    let items = lines(hints.iter().map(|hint| render(HINT, &[("message", Value::Text(hint.message_fr()))])));
+    let items =
+        lines(hints.iter().map(|hint| render(HINT, &[("message", Value::Text(hint.message_fr(texts)))])));
     let list = render(HINTS, &[("items", Value::Markup(&items)), ("note", Value::Text(&texts.receipt_note))]);
     render(SECTION, &[("title", Value::Text(&texts.title)), ("content", Value::Markup(&list))])
 }

@@ -148,7 +148,10 @@ pub struct Receipt {
 
 /// Hints as the JSON answers carry them: the code and the French text.
 fn hints_json(hints: &[Hint]) -> serde_json::Value {
-    hints.iter().map(|hint| json!({ "code": hint.code(), "message": hint.message_fr() })).collect()
+    hints
+        .iter()
+        .map(|hint| json!({ "code": hint.code(), "message": hint.message_fr(&crate::texts().hint) }))
+        .collect()
 }
 
 /// The stored values a receipt shows: the validated, normalised ones, which a replay (same

@@ -12,7 +12,7 @@ use super::*;
 /// Path of a file of the shared test photos (`/work/shared/photos` beside the repository).
 /// Panics, failing the test, when the folder is missing: these photos are the point of the tests.
 pub(super) fn shared_photo(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/photos");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/photos");
     assert!(
         dir.is_dir(),
         "the shared test photos are missing: expected the folder `{}` beside the repository",
@@ -513,8 +513,10 @@ fn french_messages_follow_typography() {
         PhotoError::Animated,
         PhotoError::Internal("bug".into()),
     ];
+    let schema = form::Schema::parse(include_str!("../../../content/form.toml")).unwrap();
+    let texts = &schema.messages().photo;
     for error in errors {
-        let message = error.message_fr();
+        let message = error.message_fr(texts);
         assert!(message.len() > 40, "{error}: `{message}`");
         assert!(!message.contains('\''), "{error}: straight apostrophe in `{message}`");
         for bad in [" ;", " :", " !", " ?", "\u{a0};", "\u{a0}:", "« ", " »", "«\u{a0}", "\u{a0}»"] {
@@ -530,6 +532,6 @@ fn french_messages_follow_typography() {
         }
         assert_eq!(error.is_server_error(), matches!(error, PhotoError::Internal(_)), "{error}");
     }
-    assert!(PhotoError::Heic.message_fr().contains("Réglages > Appareil photo > Formats"));
-    assert!(PhotoError::Heic.message_fr().contains("«\u{202f}Le plus compatible\u{202f}»"));
+    assert!(PhotoError::Heic.message_fr(texts).contains("Réglages > Appareil photo > Formats"));
+    assert!(PhotoError::Heic.message_fr(texts).contains("«\u{202f}Le plus compatible\u{202f}»"));
 }

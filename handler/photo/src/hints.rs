@@ -62,9 +62,8 @@ impl Hint {
         }
     }
 
-    /// The French text: the contract's `[messages.hint]`.
-    pub fn message_fr(self) -> &'static str {
-        let texts = &crate::texts().hint;
+    /// The French text: the contract's `[messages.hint]` (`texts`).
+    pub fn message_fr(self, texts: &form::HintTexts) -> &str {
         match self {
             Hint::NoFace => &texts.no_face,
             Hint::SeveralFaces => &texts.several_faces,
@@ -99,7 +98,7 @@ pub struct Thresholds {
     pub washed_out: f64,
     /// Least sharpness of the face: the mean absolute Laplacian of its luma on the stored photo,
     /// per 128 of its mean luma.
-    /// On the evaluation set (`tests/faces.rs`) every sharp portrait scores 2.6 or more (most 4
+    /// On the evaluation set (`handler/tests/faces.rs`) every sharp portrait scores 2.6 or more (most 4
     /// to 20), every blurred variant 2.1 or less.
     pub sharpness: f64,
     /// How far the face's centre may be from the frame's vertical axis, as a share of the frame's

@@ -7,7 +7,7 @@
 //! 219,000 pixels whatever the photo, where the decoded buffer of a 12 MP phone photo at 1/4
 //! scale holds 760,000 (and a PNG or WebP decoded in full up to 13 million). Rejected: converting
 //! the decoded pixels before the resize, as littleCMS-based tools do: three to sixty times the
-//! work, for a difference of 0.18 mean ΔE2000 on the CMYK photo of `tests/colours.rs` (littleCMS
+//! work, for a difference of 0.18 mean ΔE2000 on the CMYK photo of `handler/tests/colours.rs` (littleCMS
 //! on both orders), since the Lanczos resize mixes neighbouring pixels of similar colour; and
 //! converting in the decoder's row loop (jpeg-decoder has no hook there). A CMYK photo is
 //! resized as its four inks and converted afterwards likewise, so no RGB copy of the decoded
@@ -136,7 +136,7 @@ fn convert(pixels: &[u8], model: Model, bytes: &[u8]) -> Result<Vec<u8>, Refused
     // exactly, the others clipped. For a display profile (matrix and curves: Display P3, Adobe
     // RGB) every intent is that one anyway. A press profile's gamut lies inside sRGB's, so its
     // perceptual table has nothing to compress; rejected because it also moves the colours sRGB
-    // holds, and the engines disagree on it: on the SWOP profile of `tests/colours.rs` moxcms's
+    // holds, and the engines disagree on it: on the SWOP profile of `handler/tests/colours.rs` moxcms's
     // perceptual result is 2.2 mean ΔE2000 from littleCMS's (which adjusts the black point of
     // version 2 perceptual tables), its relative colorimetric one within 1.3.
     let options = TransformOptions {

@@ -61,12 +61,12 @@ pub const DETECTION: Detection =
 
 /// What one detection may allocate at most: the grey copy and its resize (under 1 MiB at 280 px),
 /// the detector's pyramid, feature maps and proposals, and its copy of the model (3.8 MiB measured
-/// on a square copy tiled with faces, `tests/photo_bounds.rs`, which also measures the pipeline's
+/// on a square copy tiled with faces, `handler/tests/photo_bounds.rs`, which also measures the pipeline's
 /// peak with the detection included).
 pub const DETECTION_BYTES: usize = 6 << 20;
 
-/// Where the head lies around the detector's box, from the evaluation set (`tests/faces/`,
-/// `tests/faces.rs` measures both on its hand-marked heads): SeetaFace's square box starts near
+/// Where the head lies around the detector's box, from the evaluation set (`handler/tests/faces/`,
+/// `handler/tests/faces.rs` measures both on its hand-marked heads): SeetaFace's square box starts near
 /// the eyebrows and ends near the chin.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HeadModel {

@@ -43,7 +43,7 @@ pub(super) fn crop_resize(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::photo::colour::Model;
+    use crate::colour::Model;
 
     fn uniform(pixel: &[u8], model: Model, width: u32, height: u32) -> Pixels {
         let data = pixel.repeat((width * height) as usize);

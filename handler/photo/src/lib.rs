@@ -2,8 +2,9 @@
 //! 413×531 baseline JPEG (35×45 mm at 300 dpi) of at most 200 KB with no metadata at all.
 //!
 //! A pure function on bytes, so the handler can call it on a worker thread and the tests and the
-//! `photo` benchmark CLI can call it without any HTTP or S3 around. The steps, in order, each
-//! refusing as early and as cheaply as possible:
+//! `photo` benchmark CLI can call it without any HTTP or S3 around; a crate of its own rather
+//! than a module of the handler for its build profile (the workspace's `Cargo.toml` says why).
+//! The steps, in order, each refusing as early and as cheaply as possible:
 //!
 //! 1. recognise the format from the magic bytes only (the contract's [`form::format::sniff`],
 //!    which the page runs too): JPEG, PNG and WebP are accepted, HEIC gets its own error so the
@@ -31,7 +32,7 @@
 //! CPU is bounded by the pixel bounds below (every decoder's work grows with the pixels it
 //! walks), the scan and chunk counts ([`container`]) and, for lossless WebP, the symbols its
 //! header may take to read ([`vp8l`]): any file up to the request body limit is answered within
-//! two seconds of CPU ([`CPU_BOUND`], `tests/photo_bounds.rs`).
+//! two seconds of CPU ([`CPU_BOUND`], `handler/tests/photo_bounds.rs`).
 
 mod budget;
 mod colour;
@@ -47,8 +48,8 @@ mod shrink;
 mod tests;
 mod vp8l;
 
-/// The CPU any file up to the body limit may take, which `tests/photo_bounds.rs` proves and the
-/// function's timeout counts on (`app::FUNCTION_TIMEOUT`).
+/// The CPU any file up to the body limit may take, which `handler/tests/photo_bounds.rs` proves and the
+/// function's timeout counts on (the handler's `app::FUNCTION_TIMEOUT`).
 pub const CPU_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub use container::{MAX_PARTS, MAX_SCANS};
@@ -154,9 +155,9 @@ impl PhotoError {
     }
 
     /// The French message for the student, saying what to do next: the contract's
-    /// `[messages.photo]`, which the page shows for the refusals it can tell before sending.
-    pub fn message_fr(&self) -> String {
-        let texts = &crate::texts().photo;
+    /// `[messages.photo]` (`texts`), which the page shows for the refusals it can tell before
+    /// sending.
+    pub fn message_fr(&self, texts: &form::PhotoTexts) -> String {
         let size = |template: &str, width: u32, height: u32| {
             form::fill(template, &[("width", &width), ("height", &height)])
         };

@@ -1,7 +1,7 @@
 //! How many bytes each stage of the pipeline allocates, computed from the header before any
 //! pixel buffer exists, so the reduction can be chosen to fit [`MEMORY_BUDGET`] or the photo
 //! refused. One function per decoder, each an upper bound read from that crate's source (the
-//! versions in `Cargo.lock`), each term named after the buffer it counts; `tests/photo_bounds.rs`
+//! versions in `Cargo.lock`), each term named after the buffer it counts; `handler/tests/photo_bounds.rs`
 //! measures the real peak with a counting allocator over a worst-case corpus.
 //!
 //! The pipeline's peak is `max(decode, decoded pixels + resize) + output`: the decoder's own

@@ -43,9 +43,10 @@ pub fn schema() -> Result<form::Schema, form::SchemaError> {
 /// The contract's texts (`[messages]` of the embedded `content/form.toml`), which the page shows
 /// too: the answers' titles and texts, the photo's refusals.
 ///
-/// A process-wide value rather than a parameter threaded through every answer and photo error:
-/// the file is a compile-time constant, and `main` parses it through [`schema`] before taking any
-/// request, so a broken file stops the start rather than reaching this.
+/// A process-wide value rather than a parameter threaded through every answer: the file is a
+/// compile-time constant, and `main` parses it through [`schema`] before taking any request, so a
+/// broken file stops the start rather than reaching this. The photo crate, which cannot reach it,
+/// gets its part as a parameter (`PhotoError::message_fr`, `Hint::message_fr`).
 pub fn texts() -> &'static form::Texts {
     static SCHEMA: std::sync::LazyLock<form::Schema> = std::sync::LazyLock::new(|| {
         schema().unwrap_or_else(|error| panic!("embedded `content/form.toml`: {error}"))

@@ -25,9 +25,9 @@ use form::Crop;
 use handler::multipart::MAX_BODY_BYTES;
 // `CPU_BOUND` is asserted in debug builds too: the decoders' generic code
 // (`jpeg_decoder::Decoder<&[u8]>`, png's and image-webp's decoders over a `Cursor`,
-// fast_image_resize's pixel loops) is instantiated, so compiled, in the handler crate, which the
-// workspace builds at `opt-level = 2` in the dev profile for that reason (unoptimised, they run 10
-// to 60 times slower).
+// fast_image_resize's pixel loops) is instantiated, so compiled, in the photo crate
+// (`handler/photo`), which the workspace builds at `opt-level = 2` in the dev profile for that
+// reason (unoptimised, they run 10 to 60 times slower).
 use handler::photo::{self, CPU_BOUND, MAX_PARTS, MAX_SCANS, MEMORY_BUDGET, PhotoError};
 use image::ImageEncoder;
 use proptest::prelude::*;

@@ -7,7 +7,7 @@
 // its centred frame and shows neither advice nor error. Screenshots at 390 and 1280 px in
 // tests/artifacts/screenshots/e2e-apercu-*.png.
 //
-// Slow: starts its own scripts/stack (see live.stack.mjs). Run alone with
+// Slow: starts its own scripts/stack (see stack.mjs). Run alone with
 // `node --test tests/e2e/apercu.test.mjs`.
 
 import assert from 'node:assert/strict';

@@ -79,7 +79,7 @@ function run(command, args, options) {
  * function: `workspace_binary` of scripts/common.sh, which says why (fresh after `cargo test`).
  */
 export async function workspaceBinary(name) {
-  const stdout = await run('bash', ['-c', 'source scripts/common.sh && workspace_binary "$1"', 'bash', name], { cwd: repoRoot });
+  const stdout = await run('bash', ['-c', 'set -euo pipefail; source scripts/common.sh; workspace_binary "$1"', 'bash', name], { cwd: repoRoot });
   return stdout.trim();
 }
 

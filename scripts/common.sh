@@ -24,6 +24,11 @@ as_root() {
 has_cargo_lambda() { cargo lambda --version >/dev/null 2>&1; }
 has_moto_server() { command -v moto_server >/dev/null 2>&1 && moto_server --help >/dev/null 2>&1; }
 has_pip() { python3 -m pip --version >/dev/null 2>&1; }
+pip_version() { python3 -c 'import importlib.metadata as m, sys; print(m.version(sys.argv[1]))' "$1" 2>/dev/null; }
+# At the versions of scripts/tools.env: handler/tests/colours.rs compares the photo pipeline with
+# Pillow's ImageCms (littleCMS); the benchmarks make their reference photos with Pillow.
+has_pillow() { [ "$(pip_version pillow)" = "$PILLOW_VERSION" ] && python3 -c 'from PIL import ImageCms' 2>/dev/null; }
+has_numpy() { [ "$(pip_version numpy)" = "$NUMPY_VERSION" ]; }
 
 require_cargo() { command -v cargo >/dev/null 2>&1 || die "missing tool: cargo (install Rust with rustup: https://rustup.rs)"; }
 

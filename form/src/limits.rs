@@ -66,9 +66,9 @@ pub const UPLOAD: Upload = Upload {
 /// stored size, the browser's JPEG artefacts and resampling would reach the stored photo at full
 /// strength, where the function's Lanczos reduction by two averages them away. One row under
 /// twice: from twice the output height the function first reduces a JPEG by two in the DCT domain
-/// (`reduction_for` in `handler/photo/src/decode.rs`), a coarser filter than its Lanczos, which cost 0.005 to
-/// 0.008 of SSIM against the photo made from the original (orientation-Landscape_0.jpg: 0.9754 at
-/// 1,062 rows, 0.9833 at 1,061). The qualities are tried in turn until the JPEG fits `max_bytes`,
+/// (`reduction_for` in `handler/photo/src/decode.rs`), a coarser filter than its Lanczos, which
+/// cost 0.005 to 0.008 of SSIM against the photo made from the original
+/// (orientation-Landscape_0.jpg: 0.9754 at 1,062 rows, 0.9833 at 1,061). The qualities are tried in turn until the JPEG fits `max_bytes`,
 /// so that a request weighs at most about 300 KB on mobile data instead of the [`UPLOAD`] copy's
 /// megabyte; the last is sent even when it does not fit, still far under [`MAX_BODY_BYTES`]. The
 /// function trusts none of it: it checks this photo's format, size and frame like any other.
